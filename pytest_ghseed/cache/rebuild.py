@@ -1,0 +1,213 @@
+"""Rebuild a snapshot from cassettes alone: the proof that the cassettes are the source of truth.
+
+Reads the recorded responses directly (``cassettes.load_interactions``), never through vcrpy's
+replay, whose request matching scans every interaction for every request.
+
+A cassette may hold several generations of a resource (a resumed or refreshed fetch appends): the
+last 200 answer of a detail wins, a list restarts at each first page, and 304s change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pytest_ghseed.cache.cassettes import LISTING, SUFFIX, cassette_files, load_interactions
+from pytest_ghseed.cache.store import ProjectStore, move_aside
+from pytest_ghseed.errors import CacheError
+from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
+
+GITHUB_API = "https://api.github.com"
+_RESOURCE = re.compile(r"/(pulls|issues)/(\d+)(/[a-z_]+)?$")
+_REPO = re.compile(r"^(?:/api/v3)?/repos/([^/]+/[^/]+)$")
+_LIST_NAMES = {
+    ("pulls", "/reviews"): "reviews",
+    ("pulls", "/commits"): "commits",
+    ("pulls", "/files"): "files",
+    ("pulls", "/comments"): "review_comments",
+    ("issues", "/comments"): "issue_comments",
+}
+
+
+def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -> Snapshot:
+    """The project's snapshot as its cassettes record it, selected by the recorded parameters.
+
+    ``move_corrupt=False`` leaves an unreadable cassette where it is (for read-only checks such as
+    ``ghseed verify``, which a pre-commit hook runs and which must not change the worktree).
+    """
+    files = cassette_files(store.cassette_dir)
+    if not files:
+        msg = (
+            f"no cassettes in {store.cassette_dir}: nothing to rebuild from. "
+            f"Fetch with `ghseed fetch {store.name}`"
+        )
+        raise CacheError(msg)
+    try:
+        metadata = store.load_metadata()
+    except CacheError:
+        metadata = None
+    repository: Repository | None = None
+    prs: list[PullRequest] = []
+    for path in files:
+        try:
+            if path.name == f"{LISTING}{SUFFIX}":
+                repository = _repository(path) or repository
+            else:
+                pr = _pull_request(path)
+                if pr is not None:
+                    prs.append(pr)
+        except (CacheError, ValueError, KeyError, TypeError) as exc:
+            if not move_corrupt:
+                msg = f"cassette {path} is corrupt ({exc}); rebuild or fetch the project again"
+                raise CacheError(msg) from None
+            moved = move_aside(path, str(exc))
+            msg = f"cassette {path} is corrupt ({exc}); moved aside to {moved.name}"
+            raise CacheError(msg) from None
+    if repository is None:
+        msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
+        raise CacheError(msg)
+    params = FetchParams.from_dict(metadata.params) if metadata else FetchParams(max_prs=None)
+    recorded_at = metadata.recorded_at if metadata else _newest_mtime(files)
+    snapshot = Snapshot(
+        repository=repository,
+        recorded_at=recorded_at,
+        prs=tuple(sorted(prs, key=lambda pr: pr.number)),
+        params=FetchParams(max_prs=None),
+    )
+    return snapshot.select(params)
+
+
+def _repository(path: Path) -> Repository | None:
+    found: Repository | None = None
+    for interaction in load_interactions(path):
+        route = urllib.parse.urlsplit(interaction.uri).path
+        if interaction.status == 200 and _REPO.match(route):
+            found = Repository.from_github(json.loads(interaction.body))
+    return found
+
+
+def _raw_pull(path: Path) -> dict[str, Any] | None:
+    """The last 200 body of a pull's detail and of each sub-list (pages joined), as GitHub sent them."""
+    detail: dict[str, Any] | None = None
+    pages: dict[str, dict[int, list[Any]]] = {}
+    for interaction in load_interactions(path):
+        if interaction.status != 200:
+            continue  # errors were retried; 304s confirm what an earlier 200 said
+        parts = urllib.parse.urlsplit(interaction.uri)
+        match = _RESOURCE.search(parts.path)
+        if not match:
+            continue
+        kind, sub = match.group(1), match.group(3)
+        if kind == "pulls" and sub is None:
+            detail = json.loads(interaction.body)
+            continue
+        name = _LIST_NAMES.get((kind, sub or ""))
+        if name is None:
+            continue
+        page = int(urllib.parse.parse_qs(parts.query).get("page", ["1"])[0])
+        if page == 1:
+            pages[name] = {}  # a new generation of this list starts
+        pages.setdefault(name, {})[page] = json.loads(interaction.body)
+    if detail is None:
+        return None
+    raw: dict[str, Any] = {"detail": detail}
+    for name in _LIST_NAMES.values():
+        by_page = pages.get(name, {})
+        raw[name] = [item for n in sorted(by_page) for item in by_page[n]]
+    return raw
+
+
+def _pull_request(path: Path) -> PullRequest | None:
+    raw = _raw_pull(path)
+    if raw is None:
+        return None
+    detail = raw["detail"]
+    return PullRequest.from_github(
+        detail,
+        reviews=raw["reviews"],
+        commits=raw["commits"],
+        files=raw["files"],
+        review_comments=raw["review_comments"],
+        issue_comments=raw["issue_comments"],
+        commits_truncated=int(detail.get("commits", 0)) > len(raw["commits"]),
+        files_truncated=int(detail.get("changed_files", 0)) > len(raw["files"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RawProject:
+    """A project's GitHub bodies as recorded: the repository and, per pull, detail and sub-lists."""
+
+    repo: dict[str, Any]
+    pulls: list[dict[str, Any]]
+
+
+def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> RawProject:
+    """The raw GitHub JSON of the repository and of every recorded pull, for serving it again.
+
+    Recorded bodies link to the API they came from (for an emulator, an address long gone); those
+    links are rewritten to ``api_url`` so that a server that maps ``api_url`` onto its own address
+    (as the emulator does with https://api.github.com) keeps clients on its host. Nothing is moved
+    aside: a corrupt cassette raises ``CacheError``.
+    """
+    files = cassette_files(store.cassette_dir)
+    if not files:
+        msg = (
+            f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `ghseed fetch {store.name}`"
+        )
+        raise CacheError(msg)
+    repo_text: str | None = None
+    raws: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            if path.name == f"{LISTING}{SUFFIX}":
+                repo_text = _repository_text(path) or repo_text
+            else:
+                raw = _raw_pull(path)
+                if raw is not None:
+                    raws.append(raw)
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = f"cassette {path} is corrupt ({exc}); rebuild or fetch the project again"
+            raise CacheError(msg) from None
+    if repo_text is None:
+        msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
+        raise CacheError(msg)
+    repo = json.loads(repo_text)
+    origin = _recorded_api(repo)
+    target = api_url.rstrip("/")
+
+    def relink(body: Any) -> Any:
+        if not origin or origin == target:
+            return body
+        # Through the JSON text: URLs sit at every depth (user, head.repo, _links, ...).
+        return json.loads(json.dumps(body).replace(json.dumps(origin)[1:-1], json.dumps(target)[1:-1]))
+
+    pulls = [relink(raw) for raw in sorted(raws, key=lambda raw: int(raw["detail"]["number"]))]
+    return RawProject(repo=relink(repo), pulls=pulls)
+
+
+def _repository_text(path: Path) -> str | None:
+    found: str | None = None
+    for interaction in load_interactions(path):
+        route = urllib.parse.urlsplit(interaction.uri).path
+        if interaction.status == 200 and _REPO.match(route):
+            json.loads(interaction.body)  # must parse: a corrupt body is a corrupt cassette
+            found = interaction.body
+    return found
+
+
+def _recorded_api(repo: dict[str, Any]) -> str | None:
+    """The API root the repository body was served from: its ``url`` minus ``/repos/owner/name``."""
+    url = str(repo.get("url") or "")
+    suffix = f"/repos/{repo.get('full_name', '')}"
+    return url[: -len(suffix)] if url.endswith(suffix) else None
+
+
+def _newest_mtime(files: list[Path]) -> datetime:
+    newest = max(p.stat().st_mtime for p in files)
+    return datetime.fromtimestamp(newest, tz=timezone.utc).replace(microsecond=0)

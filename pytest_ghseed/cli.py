@@ -1,0 +1,843 @@
+"""The ``ghseed`` command: ``main(argv) -> int``. Exit codes: 0 done, 1 failed, 2 usage error.
+
+Subcommands: fetch, status, verify, serve, export, clear, rebuild, demo. It never imports pytest, and
+imports the heavy parts (PyGithub via ``fetch/``, vcrpy via ``cache/cassettes``, the emulator) inside
+the subcommand that needs them, so ``ghseed --help`` stays fast. Errors we raise on purpose
+(``GhseedError``) become one clear line on stderr; a traceback would mean a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from pytest_ghseed import __version__
+from pytest_ghseed.errors import CacheError, GhseedError, UsageError
+from pytest_ghseed.models import FetchParams, PullRequest, format_datetime
+from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.settings import (
+    STATES,
+    Project,
+    parse_choice,
+    parse_date,
+    parse_positive_int,
+    resolve_project,
+)
+
+if TYPE_CHECKING:
+    from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.emulator import Emulator
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _typed(parse: Callable[[str, str], object], what: str) -> Callable[[str], object]:
+    """An argparse ``type=`` from one of our parsers: its message becomes argparse's error."""
+
+    def convert(value: str) -> object:
+        try:
+            return parse(value, what)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", help="a preset (posthog, django, ..., demo), owner/repo, or an alias")
+    parser.add_argument(
+        "--max-prs",
+        type=_typed(parse_positive_int, "--max-prs"),
+        default=100,
+        help="how many pull requests to fetch (default 100)",
+    )
+    parser.add_argument("--all-prs", action="store_true", help="fetch every pull request (no --max-prs cap)")
+    parser.add_argument(
+        "--oldest", action="store_true", help="take the oldest PRs instead of the most recent"
+    )
+    parser.add_argument(
+        "--state",
+        type=_typed(lambda v, w: parse_choice(v, STATES, w), "--state"),
+        default="all",
+        help="all (default), open or closed",
+    )
+    parser.add_argument(
+        "--since", type=_typed(parse_date, "--since"), help="only PRs created on or after (ISO date)"
+    )
+    parser.add_argument(
+        "--until", type=_typed(parse_date, "--until"), help="only PRs created on or before (ISO date)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_typed(parse_positive_int, "--workers"),
+        default=8,
+        help="parallel worker threads (default 8)",
+    )
+    parser.add_argument(
+        "--checkpoint-file", type=Path, help="where to keep progress (default: in the cache dir)"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=Path("cassettes"), help="cache folder (default ./cassettes)"
+    )
+    parser.add_argument(
+        "--base-url",
+        help="GitHub API URL (default GITHUB_API_URL or https://api.github.com; Enterprise: https://HOST/api/v3)",
+    )
+    parser.add_argument(
+        "--record-mode",
+        choices=("once", "new_episodes", "all"),
+        default="once",
+        help=(
+            "once: fetch what the cache lacks (default); new_episodes: refresh what changed; all: fetch again"
+        ),
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=3600.0,
+        help="longest wait for a rate-limit reset before giving up, in seconds (default 3600)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="ghseed",
+        description="Record real GitHub pull-request history as test data, and manage the recordings.",
+    )
+    parser.add_argument("--version", action="version", version=f"ghseed {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    fetch = commands.add_parser(
+        "fetch",
+        help="fetch a project's pull requests into the cache",
+        description="Fetch pull requests with reviews, commits, files and comments; resumable.",
+        epilog="example: GITHUB_TOKENS=tok1,tok2 ghseed fetch posthog --max-prs 500 --workers 8",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_fetch_options(fetch)
+
+    status = _subcommand(
+        commands,
+        "status",
+        "show what the cache holds, per project",
+        "Repository, PR count, recorded date and age, record parameters, bytes on disk, checkpoint "
+        "state (complete, or how far an interrupted fetch got) and schema version of each project.",
+        "examples:\n  ghseed status\n  ghseed status posthog --json",
+    )
+    _add_project(status, required=False)
+    status.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
+
+    verify = _subcommand(
+        commands,
+        "verify",
+        "check the cache's integrity and scan it for secrets (exit 1 on any finding)",
+        "Integrity: snapshot and metadata parse, schema version, PR counts agree, every PR has a cassette "
+        "and the snapshot equals what the cassettes say. Secrets: every file (gzip decompressed) is "
+        "scanned for token-shaped strings and for the values of GITHUB_TOKENS / GITHUB_TOKEN; findings "
+        "are shown masked. Changes nothing on disk.",
+        "example:\n  ghseed verify --cache-dir cassettes\n\n"
+        "as a pre-commit hook (.pre-commit-hooks.yaml entry):\n" + PRE_COMMIT_HOOK,
+    )
+    _add_project(verify, required=False)
+
+    serve = _subcommand(
+        commands,
+        "serve",
+        "serve a cached project as a local GitHub REST API",
+        "Serve the recorded pull requests (rebuilt from the cassettes) with GitHub's pagination, ETags "
+        "and rate-limit headers, until Ctrl-C. `demo` without a cache serves the built-in demo.",
+        "example:\n  ghseed serve posthog --port 8080\n"
+        "  then: Github(base_url='http://127.0.0.1:8080', auth=Auth.Token('ghseed-serve'))",
+    )
+    _add_project(serve)
+    serve.add_argument(
+        "--port",
+        type=_typed(_parse_port, "--port"),
+        default=0,
+        help="port to bind; 0 picks a free one (default)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+
+    export = _subcommand(
+        commands,
+        "export",
+        "export a project's pull requests as JSON lines or CSV",
+        "One PR per line or row: number, title, state, merged, author, created_at, merged_at, additions, "
+        "deletions, changed_files, and the counts of reviews, commits, files, review_comments, "
+        "issue_comments.",
+        "example:\n  ghseed export posthog --format csv --output prs.csv",
+    )
+    _add_project(export)
+    export.add_argument("--format", required=True, choices=("jsonl", "csv"), help="jsonl or csv")
+    export.add_argument("--output", type=Path, help="file to write (atomically); default: stdout")
+
+    clear = _subcommand(
+        commands,
+        "clear",
+        "delete a project's cache folder",
+        "Remove the project's folder (only if it carries pytest-ghseed's CACHEDIR.TAG) and its lock file. "
+        "Asks first on a terminal; elsewhere needs --yes.",
+        "example:\n  ghseed clear posthog --yes",
+    )
+    _add_project(clear)
+    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    rebuild = _subcommand(
+        commands,
+        "rebuild",
+        "rebuild a project's snapshot from its cassettes, with the network blocked",
+        "Rebuild snapshot.json from the recorded traffic alone; any connection attempt is refused while it "
+        "runs. metadata.json keeps its recorded date.",
+        "example:\n  ghseed rebuild posthog --cache-dir cassettes",
+    )
+    _add_project(rebuild)
+
+    demo = _subcommand(
+        commands,
+        "demo",
+        "fetch the built-in demo project and replay it from the cache (no token, no network)",
+        "Fetch `demo` from the embedded GitHub emulator into the cache, replay it from the cache offline, "
+        "and print a short summary.",
+        "example:\n  ghseed demo --cache-dir /tmp/ghseed-demo",
+    )
+    _add_cache_dir(demo)
+    return parser
+
+
+#: Ready for a ``.pre-commit-hooks.yaml`` (or, with ``repo: local``, a ``.pre-commit-config.yaml``).
+PRE_COMMIT_HOOK = """\
+  - id: ghseed-verify
+    name: ghseed verify (cache integrity and secret scan)
+    entry: ghseed verify --cache-dir cassettes
+    language: python
+    pass_filenames: false
+    files: ^cassettes/
+"""
+
+
+def _subcommand(
+    commands: Any, name: str, summary: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
+    # Same name, default and help as `fetch`, so a command line can be edited from one subcommand to another.
+    parser.add_argument(
+        "--cache-dir", type=Path, default=Path("cassettes"), help="cache folder (default ./cassettes)"
+    )
+
+
+def _add_project(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    help_text = "a preset (posthog, django, ..., demo), owner/repo, or an alias"
+    if required:
+        parser.add_argument("project", help=help_text)
+    else:
+        parser.add_argument("project", nargs="?", help=help_text + " (default: every project in the cache)")
+    _add_cache_dir(parser)
+
+
+def _parse_port(value: str, what: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        msg = f"{what} must be a port number from 0 to 65535 (0 picks a free one), got {value!r}"
+        raise UsageError(msg)
+    return port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ghseed`` command; return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        command: Callable[[argparse.Namespace], int] = _COMMANDS[args.command]
+        return command(args)
+    except GhseedError as exc:
+        print(f"ghseed: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except BrokenPipeError:
+        # The reader went away (`ghseed export ... | head`): not an error worth a traceback.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("ghseed: interrupted; finished work is kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.seed import FetchOptions, ensure
+
+    project = resolve_project(args.project)
+    params = FetchParams(
+        max_prs=None if args.all_prs else args.max_prs,
+        state=args.state,
+        order="oldest" if args.oldest else "recent",
+        since=args.since,
+        until=args.until,
+    )
+    if args.max_wait < 0:
+        msg = f"--max-wait must be 0 or more seconds, got {args.max_wait}"
+        raise UsageError(msg)
+    options = FetchOptions(
+        base_url=args.base_url,
+        workers=args.workers,
+        max_wait=args.max_wait,
+        checkpoint_file=args.checkpoint_file,
+    )
+    store = ProjectStore(args.cache_dir, project.folder)
+    renderer = ProgressRenderer(sys.stderr)
+    started = time.monotonic()
+    result = ensure(
+        project, args.cache_dir, params, record_mode=args.record_mode, options=options, on_event=renderer
+    )
+    renderer.finish()
+    for note in result.notes:
+        print(f"ghseed: note: {note}", file=sys.stderr)
+    elapsed = time.monotonic() - started
+    source = {"cache": "already in the cache", "fetched": "fetched", "refreshed": "refreshed"}[result.source]
+    print(
+        f"ghseed: {project.full_name}: {len(result.snapshot.prs)} PRs {source} with {result.requests} "
+        f"requests in {elapsed:.1f}s -> {store.snapshot_path}"
+    )
+    return EXIT_OK
+
+
+# -- status -------------------------------------------------------------------------------------------
+
+
+def _store_of(project_name: str, cache_dir: Path) -> tuple[Project, ProjectStore]:
+    from pytest_ghseed.cache.store import ProjectStore
+
+    project = resolve_project(project_name)
+    return project, ProjectStore(cache_dir, project.folder)
+
+
+def _existing_store(project_name: str, cache_dir: Path) -> ProjectStore:
+    """The store of a project that has a cache folder, or a CacheError saying how to record it."""
+    from pytest_ghseed.cache.store import MARKER
+
+    project, store = _store_of(project_name, cache_dir)
+    if not (store.path / MARKER).is_file():
+        msg = (
+            f"no cache for project {project.name!r} in {cache_dir} (looked for {store.path}); "
+            f"record it with `ghseed fetch {project.name} --cache-dir {cache_dir}`"
+        )
+        raise CacheError(msg)
+    return store
+
+
+def _selected_stores(project_name: str | None, cache_dir: Path) -> list[ProjectStore]:
+    from pytest_ghseed.cache.inspect import project_folders
+    from pytest_ghseed.cache.store import ProjectStore
+
+    if project_name is not None:
+        return [_existing_store(project_name, cache_dir)]
+    return [ProjectStore(cache_dir, folder) for folder in project_folders(cache_dir)]
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from pytest_ghseed.cache.inspect import project_status
+
+    stores = _selected_stores(args.project, args.cache_dir)
+    statuses = [project_status(store) for store in stores]
+    if args.json:
+        print(json.dumps({"cache_dir": str(args.cache_dir), "projects": statuses}, indent=2, sort_keys=True))
+        return EXIT_OK
+    if not statuses:
+        print(f"no recorded projects in {args.cache_dir}; record one with `ghseed fetch PROJECT`")
+        return EXIT_OK
+    header = (
+        "PROJECT",
+        "REPOSITORY",
+        "PRS",
+        "RECORDED",
+        "AGE",
+        "PARAMS",
+        "CASSETTES",
+        "SNAPSHOT",
+        "STATE",
+        "SCHEMA",
+    )
+    rows = [header, *(_status_row(status) for status in statuses)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for status in statuses:
+        for problem in status["problems"]:
+            print(f"ghseed: note: {status['folder']}: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _status_row(status: dict[str, Any]) -> tuple[str, ...]:
+    def show(value: object) -> str:
+        return "-" if value is None else str(value)
+
+    params = status["params"] or {}
+    if "max_prs" in params and params["max_prs"] is None:
+        params = {**params, "max_prs": "all"}  # None means "no cap", not "unknown"
+    described = " ".join(f"{k}={v}" for k, v in sorted(params.items()) if v is not None) or "-"
+    checkpoint = status["checkpoint"]
+    state = checkpoint["state"]
+    if state == "interrupted":
+        state = f"interrupted {show(checkpoint['fetched'])}/{show(checkpoint['plan'])}"
+    schema = show(status["schema_version"])
+    if status["schema_version"] not in (None, status["schema_current"]):
+        schema += f" (reads {status['schema_current']})"
+    recorded = status["recorded_at"]
+    return (
+        show(status["project"]),
+        show(status["repository"]),
+        show(status["pr_count"]),
+        show(recorded[:16].replace("T", " ") if recorded else None),
+        _age(status["age_seconds"]),
+        described,
+        f"{_bytes(status['bytes']['cassettes'])} ({status['cassette_files']} files)",
+        _bytes(status["bytes"]["snapshot"]),
+        state,
+        schema,
+    )
+
+
+def _age(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def _bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{count} B"  # pragma: no cover (the loop always returns)
+
+
+# -- verify -------------------------------------------------------------------------------------------
+
+
+def _env_tokens() -> list[str]:
+    """The tokens a user has configured: the cache must contain none of them."""
+    many = [t.strip() for t in os.environ.get("GITHUB_TOKENS", "").split(",")]
+    return [t for t in (*many, os.environ.get("GITHUB_TOKEN", "").strip()) if t]
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pytest_ghseed.cache.inspect import Finding, scan_secrets, verify_project
+
+    cache_dir: Path = args.cache_dir
+    stores = _selected_stores(args.project, cache_dir)
+    secrets = _env_tokens()
+    findings: list[Finding] = []
+    files = prs = 0
+    for store in stores:
+        found, counts = verify_project(store, secrets)
+        findings.extend(found)
+        files += counts["files"]
+        prs += counts["prs"]
+    if args.project is None and cache_dir.is_dir():
+        # Whatever else lies in the cache dir (lock files, folders of other tools) may be committed too.
+        inside = {store.path for store in stores}
+        for path in sorted(p for p in cache_dir.rglob("*") if p.is_file()):
+            if not inside.intersection(path.parents):
+                files += 1
+                findings.extend(scan_secrets(path, secrets))
+    for finding in findings:
+        print(finding.describe())
+    if findings:
+        leaks = sum(1 for f in findings if f.kind == "secret")
+        print(
+            f"ghseed: error: verify found {len(findings)} problem(s) ({leaks} secret(s)) in {cache_dir}; "
+            "remove the secrets (e.g. `ghseed clear PROJECT` and fetch again) "
+            "or run `ghseed rebuild PROJECT`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(
+        f"ghseed: OK: {len(stores)} project(s), {prs} PRs, {files} files in {cache_dir}: "
+        "sound, no secrets found"
+    )
+    return EXIT_OK
+
+
+# -- serve --------------------------------------------------------------------------------------------
+
+#: The token `ghseed serve` accepts (any other token is refused, as GitHub refuses unknown ones).
+SERVE_TOKEN = "ghseed-serve"
+SERVE_USER = "ghseed"
+#: Unauthenticated requests per window: generous, so a client without a token is not cut off at 60.
+SERVE_UNAUTHENTICATED_LIMIT = 100_000
+
+
+def serve_project(store: ProjectStore | None, host: str = "127.0.0.1", port: int = 0) -> Emulator:
+    """Start serving a cached project (``None``: the built-in demo) as a GitHub REST API; return it running.
+
+    The bodies are those the cassettes recorded (the last answer of each resource); only the PRs in
+    the snapshot are served when it can be read, so clients see what the fixtures see.
+    """
+    from dataclasses import replace
+
+    from pytest_ghseed.emulator import EmulatorConfig, Project, demo_config, start
+
+    tokens = {SERVE_TOKEN: SERVE_USER}
+    if store is None:
+        base = demo_config(host=host, port=port)
+        config = replace(
+            base, tokens={**base.tokens, **tokens}, unauthenticated_limit=SERVE_UNAUTHENTICATED_LIMIT
+        )
+        return start(config)
+    from pytest_ghseed.cache.rebuild import raw_from_cassettes
+
+    raw = raw_from_cassettes(store)
+    pulls = raw.pulls
+    if store.snapshot_path.is_file():
+        with contextlib.suppress(CacheError):
+            wanted = {pr.number for pr in store.load_snapshot().prs}
+            pulls = [pull for pull in pulls if int(pull["detail"]["number"]) in wanted]
+    project = Project.from_raw(raw.repo, pulls)
+    config = EmulatorConfig(
+        projects=(project,),
+        tokens=tokens,
+        unauthenticated_limit=SERVE_UNAUTHENTICATED_LIMIT,
+        host=host,
+        port=port,
+    )
+    return start(config)
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C (the server runs in its own thread); a seam for tests."""
+    threading.Event().wait()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    project, store = _store_of(args.project, args.cache_dir)
+    from pytest_ghseed.cache.store import MARKER
+
+    has_cache = (store.path / MARKER).is_file()
+    if not has_cache and not project.is_demo:
+        store = _existing_store(args.project, args.cache_dir)  # raises the "record it with" error
+    try:
+        emulator = serve_project(store if has_cache else None, args.host, args.port)
+    except OSError as exc:
+        msg = (
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port or --host"
+        )
+        raise UsageError(msg) from None
+    repository = project.full_name if not has_cache else next(iter(emulator.projects.values())).full_name
+    with emulator:
+        source = f"from {store.path}" if has_cache else "(built-in demo)"
+        print(f"ghseed: serving {repository} {source} at {emulator.base_url}", flush=True)
+        print(f"  token: {SERVE_TOKEN}   (unauthenticated requests are served too)", flush=True)
+        print(
+            "  PyGithub: Github(base_url=" + repr(emulator.base_url) + f", auth=Auth.Token({SERVE_TOKEN!r}))",
+            flush=True,
+        )
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            _wait_for_interrupt()
+        except KeyboardInterrupt:
+            print("ghseed: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- export -------------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "number",
+    "title",
+    "state",
+    "merged",
+    "author",
+    "created_at",
+    "merged_at",
+    "additions",
+    "deletions",
+    "changed_files",
+    "reviews",
+    "commits",
+    "files",
+    "review_comments",
+    "issue_comments",
+)
+
+
+def export_row(pr: PullRequest) -> dict[str, Any]:
+    """One PR as ``export`` writes it: scalar fields and the length of each sub-list."""
+    return {
+        "number": pr.number,
+        "title": pr.title,
+        "state": pr.state,
+        "merged": pr.merged,
+        "author": pr.user.login if pr.user else None,
+        "created_at": format_datetime(pr.created_at),
+        "merged_at": format_datetime(pr.merged_at),
+        "additions": pr.additions,
+        "deletions": pr.deletions,
+        "changed_files": pr.changed_files,
+        "reviews": len(pr.reviews),
+        "commits": len(pr.commits),
+        "files": len(pr.files),
+        "review_comments": len(pr.review_comments),
+        "issue_comments": len(pr.issue_comments),
+    }
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pytest_ghseed.cache.store import atomic_write_bytes
+
+    store = _existing_store(args.project, args.cache_dir)
+    snapshot = store.load_snapshot()
+    rows = [export_row(pr) for pr in snapshot.prs]
+    buffer = io.StringIO(newline="")
+    if args.format == "jsonl":
+        for row in rows:
+            buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    if args.output is None:
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        atomic_write_bytes(args.output, buffer.getvalue().encode("utf-8"))
+    except OSError as exc:
+        msg = f"cannot write {args.output} ({exc.strerror or exc}); check the folder exists and is writable"
+        raise CacheError(msg) from None
+    print(
+        f"ghseed: wrote {len(rows)} PRs of {snapshot.repository.full_name} to {args.output}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+# -- clear --------------------------------------------------------------------------------------------
+
+
+def _cmd_clear(args: argparse.Namespace) -> int:
+    from pytest_ghseed.cache.store import MARKER
+
+    project, store = _store_of(args.project, args.cache_dir)
+    lock = args.cache_dir / f".{project.folder}.lock"
+    if store.path.is_symlink() or (store.path.exists() and not (store.path / MARKER).is_file()):
+        # Not a folder we created (or a link out of the cache dir): never delete what is not ours.
+        msg = (
+            f"refusing to remove {store.path}: it has no {MARKER} marker (or is a symbolic link), so "
+            "pytest-ghseed did not create it; remove it yourself if you are sure"
+        )
+        raise CacheError(msg)
+    if not store.path.exists():
+        print(f"ghseed: nothing to clear: no cache for {project.name!r} in {args.cache_dir}")
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+        return EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            msg = (
+                f"clear {project.name} needs confirmation: pass --yes to remove {store.path} "
+                "without a terminal"
+            )
+            raise UsageError(msg)
+        sys.stderr.write(f"Remove {store.path} and everything recorded in it? [y/N] ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("ghseed: nothing removed", file=sys.stderr)
+            return EXIT_OK
+    shutil.rmtree(store.path)
+    with contextlib.suppress(FileNotFoundError):
+        lock.unlink()
+    print(f"ghseed: removed {store.path}")
+    return EXIT_OK
+
+
+# -- rebuild ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def network_blocked() -> Iterator[None]:
+    """Refuse every outgoing connection in this process while active: proof that no data comes from afar."""
+    saved = (socket.socket.connect, socket.socket.connect_ex, socket.create_connection)
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        msg = "ghseed rebuild reads the cassettes only: network access is blocked"
+        raise OSError(msg)
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    socket.create_connection = refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.create_connection = saved  # type: ignore[method-assign]
+
+
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    from filelock import FileLock
+
+    from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
+    from pytest_ghseed.cache.store import TOOL_VERSION, Metadata
+    from pytest_ghseed.models import SCHEMA_VERSION
+
+    store = _existing_store(args.project, args.cache_dir)
+    # The same lock as a fetch, so a rebuild never interleaves with a fetch of the same project.
+    with FileLock(str(args.cache_dir / f".{store.name}.lock")), network_blocked():
+        try:
+            snapshot = snapshot_from_cassettes(store)
+        except OSError as exc:
+            msg = (
+                f"cannot read the cassettes in {store.cassette_dir} ({exc}); check permissions, "
+                "or fetch again"
+            )
+            raise CacheError(msg) from None
+        try:
+            old = store.load_metadata()
+        except CacheError:
+            old = None
+        if old is not None:
+            metadata = Metadata(
+                project=old.project,
+                repository=old.repository,
+                recorded_at=old.recorded_at,
+                tool_version=TOOL_VERSION,
+                schema_version=SCHEMA_VERSION,
+                pr_count=len(snapshot.prs),
+                params=old.params,
+                base_url=old.base_url,
+                etags=old.etags,
+            )
+        else:
+            metadata = Metadata(
+                project=store.name,
+                repository=snapshot.repository.full_name,
+                recorded_at=snapshot.recorded_at,
+                tool_version=TOOL_VERSION,
+                schema_version=SCHEMA_VERSION,
+                pr_count=len(snapshot.prs),
+                params=snapshot.params.to_dict(),
+                base_url="",
+                etags={},
+            )
+        store.save(snapshot, metadata)
+    print(f"ghseed: rebuilt {store.snapshot_path} from the cassettes alone: {len(snapshot.prs)} PRs")
+    return EXIT_OK
+
+
+# -- demo ---------------------------------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pytest_ghseed.seed import FetchOptions, ensure
+
+    project = resolve_project("demo")
+    params = FetchParams(max_prs=None)
+    renderer = ProgressRenderer(sys.stderr)
+    # FetchOptions() without base_url: seed starts the embedded emulator for `demo` (127.0.0.1 only).
+    fetched = ensure(project, args.cache_dir, params, options=FetchOptions(), on_event=renderer)
+    renderer.finish()
+    replay = ensure(project, args.cache_dir, params, record_mode="none")
+    prs = replay.snapshot.prs
+    reviews = sum(len(pr.reviews) for pr in prs)
+    authors = Counter(pr.user.login for pr in prs if pr.user is not None).most_common(3)
+    how = "already in the cache" if fetched.source == "cache" else f"fetched with {fetched.requests} requests"
+    print(f"ghseed demo: {project.full_name}: {len(prs)} PRs {how}, replayed from {args.cache_dir} offline")
+    print(f"  reviews: {reviews}   commits: {sum(len(pr.commits) for pr in prs)}")
+    print("  top authors: " + ", ".join(f"{login} ({count} PRs)" for login, count in authors))
+    print(
+        f"  next: ghseed status --cache-dir {args.cache_dir}; ghseed serve demo --cache-dir {args.cache_dir}"
+    )
+    return EXIT_OK
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "fetch": _cmd_fetch,
+    "status": _cmd_status,
+    "verify": _cmd_verify,
+    "serve": _cmd_serve,
+    "export": _cmd_export,
+    "clear": _cmd_clear,
+    "rebuild": _cmd_rebuild,
+    "demo": _cmd_demo,
+}
+
+
+class ProgressRenderer:
+    """A one-line progress bar on a terminal; plain lines (waits, notes, every 10%) otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.is_tty = stream.isatty()
+        self._last_decile = -1
+        self._bar_shown = False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.kind in ("wait", "note"):
+            self._line(event.describe())
+            return
+        if self.is_tty:
+            width = 30
+            filled = int(width * event.prs_done / event.prs_total) if event.prs_total else width
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r[{bar}] {event.describe()}"[:200])
+            self.stream.flush()
+            self._bar_shown = True
+            return
+        decile = 10 * event.prs_done // event.prs_total if event.prs_total else 10
+        if event.kind in ("plan", "done") or decile > self._last_decile:
+            self._last_decile = decile
+            self._line(event.describe())
+
+    def _line(self, text: str) -> None:
+        if self._bar_shown:
+            self.stream.write("\n")
+            self._bar_shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._bar_shown:
+            self.stream.write("\n")
+            self._bar_shown = False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

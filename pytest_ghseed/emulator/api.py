@@ -1,0 +1,167 @@
+"""The REST resources: routing a path to a project's JSON, list filters and pagination.
+
+Nothing here knows about HTTP, tokens or limits; :mod:`server` wraps it. Bodies are serialized
+while the project's lock is held, so a concurrent mutation never tears a response.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from pytest_ghseed.emulator.data import COMMITS_CAP, FILES_CAP, Project, RawPull, list_item
+
+DOCS = "https://docs.github.com/rest"
+
+_REPO = re.compile(r"^/(?:repos/(?P<owner>[^/]+)/(?P<name>[^/]+)|repositories/(?P<id>\d+))(?P<rest>/.*)?$")
+_PULL_PART = re.compile(r"^/pulls/(?P<number>\d+)(?:/(?P<part>reviews|commits|files|comments))?$")
+_ISSUE_COMMENTS = re.compile(r"^/issues/(?P<number>\d+)/comments$")
+
+Query = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """A resolved resource: status, serialized canonical body, and what Link and ETag need."""
+
+    status: int
+    text: str
+    #: Canonical ``/repos/{owner}/{name}/...`` path plus sorted query: one key per resource.
+    resource: str
+    #: Paginated lists only: the path Link URLs use, the page served, and the last page.
+    link_path: str | None = None
+    page: int = 1
+    last_page: int = 1
+
+
+def error_body(status: int, message: str, documentation_url: str = DOCS) -> str:
+    """GitHub's error body shape."""
+    return json.dumps({"message": message, "documentation_url": documentation_url, "status": str(status)})
+
+
+def not_found(resource: str) -> ApiResult:
+    """GitHub's 404."""
+    return ApiResult(404, error_body(404, "Not Found"), resource)
+
+
+def _dump(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _int(query: Mapping[str, str], key: str, default: int) -> int:
+    try:
+        return int(query.get(key, default))
+    except ValueError:
+        return default
+
+
+def paginate(items: Sequence[Any], query: Query, resource: str, link_path: str) -> ApiResult:
+    """One page of a list, as GitHub pages it (``per_page`` 30 by default, at most 100)."""
+    params = dict(query)
+    per_page = max(1, min(100, _int(params, "per_page", 30)))
+    page = max(1, _int(params, "page", 1))
+    last = max(1, math.ceil(len(items) / per_page))
+    chunk = list(items[(page - 1) * per_page : page * per_page])
+    return ApiResult(200, _dump(chunk), resource, link_path if items else None, page, last)
+
+
+def link_header(origin: str, result: ApiResult, query: Query) -> str | None:
+    """GitHub's ``Link`` header: prev, next, last, first (those that apply), own query first."""
+    if result.link_path is None:
+        return None
+    own = [(key, value) for key, value in query if key != "page"]
+
+    def url(page: int) -> str:
+        return f"{origin}{result.link_path}?{urlencode([*own, ('page', str(page))])}"
+
+    links: list[str] = []
+    if result.page > 1:
+        links.append(f'<{url(min(result.page - 1, result.last_page))}>; rel="prev"')
+    if result.page < result.last_page:
+        links.append(f'<{url(result.page + 1)}>; rel="next"')
+        links.append(f'<{url(result.last_page)}>; rel="last"')
+    if result.page > 1:
+        links.append(f'<{url(1)}>; rel="first"')
+    return ", ".join(links) or None
+
+
+def _timestamp(value: str | None) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else 0.0
+
+
+_SORT_KEYS: dict[str, Callable[[Mapping[str, Any]], float]] = {
+    "created": lambda d: _timestamp(d["created_at"]),
+    "updated": lambda d: _timestamp(d["updated_at"]),
+    "popularity": lambda d: float(d.get("comments", 0)),
+    "long-running": lambda d: _timestamp(d["updated_at"]) - _timestamp(d["created_at"]),
+}
+
+
+def _list_pulls(project: Project, query: Query, resource: str) -> ApiResult:
+    params = dict(query)
+    state = params.get("state", "open")
+    sort = params.get("sort", "created")
+    # GitHub: "desc when sort is created or sort is not specified, otherwise asc".
+    direction = params.get("direction", "desc" if sort == "created" else "asc")
+    if state not in ("open", "closed", "all") or sort not in _SORT_KEYS or direction not in ("asc", "desc"):
+        return ApiResult(422, error_body(422, "Validation Failed"), resource)
+    key = _SORT_KEYS[sort]
+    details = [pull.detail for pull in project.pulls() if state in ("all", pull.detail["state"])]
+    details.sort(key=lambda d: (key(d), d["number"]), reverse=direction == "desc")
+    items = [list_item(detail) for detail in details]
+    return paginate(items, query, resource, f"/repositories/{project.repo_id}/pulls")
+
+
+def _pull_part(project: Project, pull: RawPull, part: str | None, query: Query, resource: str) -> ApiResult:
+    number = pull.number
+    if part is None:
+        return ApiResult(200, _dump(pull.detail), resource)
+    lists: dict[str, tuple[list[dict[str, Any]], str]] = {
+        "reviews": (pull.reviews, f"pulls/{number}/reviews"),
+        "commits": (pull.commits[:COMMITS_CAP], f"pulls/{number}/commits"),
+        "files": (pull.files[:FILES_CAP], f"pulls/{number}/files"),
+        "comments": (pull.review_comments, f"pulls/{number}/comments"),
+        "issue-comments": (pull.issue_comments, f"issues/{number}/comments"),
+    }
+    items, tail = lists[part]
+    return paginate(items, query, resource, f"/repositories/{project.repo_id}/{tail}")
+
+
+def resolve(projects: Mapping[str, Project], path: str, query: Query) -> ApiResult:
+    """Answer ``GET path?query`` from the projects (keyed by lower-case ``owner/name``)."""
+    path = path.rstrip("/") or "/"
+    match = _REPO.match(path)
+    if match is None:
+        return not_found(path)
+    if match["id"] is not None:
+        project = next((p for p in projects.values() if p.repo_id == int(match["id"])), None)
+    else:
+        project = projects.get(f"{match['owner']}/{match['name']}".lower())
+    if project is None:
+        return not_found(path)
+    rest = match["rest"] or ""
+    canonical = f"/repos/{project.full_name}{rest}"
+    resource = f"{canonical}?{urlencode(sorted(query))}" if query else canonical
+    with project.lock:
+        if rest == "":
+            return ApiResult(200, _dump(project.repo), resource)
+        if rest == "/pulls":
+            return _list_pulls(project, query, resource)
+        part_match = _PULL_PART.match(rest)
+        issue_match = _ISSUE_COMMENTS.match(rest)
+        if part_match is not None:
+            number, part = int(part_match["number"]), part_match["part"]
+        elif issue_match is not None:
+            number, part = int(issue_match["number"]), "issue-comments"
+        else:
+            return not_found(resource)
+        pull = project.pull(number)
+        if pull is None:
+            return not_found(resource)
+        return _pull_part(project, pull, part, query, resource)

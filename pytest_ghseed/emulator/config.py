@@ -1,0 +1,57 @@
+"""How an emulator behaves: its projects, tokens, limits and faults, plus the demo preset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from pytest_ghseed.emulator.data import Project, ProjectSpec
+
+SecondaryVariant = Literal["retry-after", "reset", "none"]
+
+#: The demo's fixed tokens: two users, and one of them holds two tokens (which share one budget).
+DEMO_TOKENS: dict[str, str] = {
+    "ghseed-demo-alice-1": "alice",
+    "ghseed-demo-alice-2": "alice",
+    "ghseed-demo-bob": "bob",
+}
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything an emulator serves and enforces; durations are in seconds (fractions allowed)."""
+
+    #: Synthetic specs, or ready projects (for example recorded data loaded with ``Project.from_raw``).
+    projects: tuple[ProjectSpec | Project, ...] = ()
+    #: token -> user login; tokens of one user share one primary budget and one secondary state.
+    tokens: Mapping[str, str] = field(default_factory=dict)
+    primary_limit: int = 5000
+    window_seconds: float = 3600.0
+    unauthenticated_limit: int = 60
+    primary_status: int = 403
+    secondary_max_concurrent: int | None = None
+    secondary_max_requests: int | None = None
+    secondary_window_seconds: float = 60.0
+    secondary_block_seconds: float = 60.0
+    secondary_variant: SecondaryVariant = "retry-after"
+    secondary_status: int = 403
+    fault_5xx_rate: float = 0.0
+    latency_seconds: float = 0.0
+    fault_seed: int = 0
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
+def demo_config(**overrides: Any) -> EmulatorConfig:
+    """The demo: repository ``ghseed/demo`` with ~60 pull requests, the demo tokens, mild limits."""
+    base = EmulatorConfig(
+        projects=(ProjectSpec("ghseed/demo", n_prs=60, seed=20240101, extremes=True),),
+        tokens=dict(DEMO_TOKENS),
+        primary_limit=5000,
+        window_seconds=3600.0,
+        # Mild but real: a client that floods one account gets told to slow down, briefly.
+        secondary_max_concurrent=20,
+        secondary_block_seconds=5.0,
+    )
+    return replace(base, **overrides)

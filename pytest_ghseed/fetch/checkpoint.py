@@ -1,0 +1,572 @@
+"""Resumable crawl progress: an atomic JSON checkpoint plus an append-only log of fetched PRs.
+
+A crawl plans first (which PR numbers to fetch, pinned with :meth:`Checkpoint.set_plan`), then fetches
+each planned PR in worker threads and hands it to :meth:`Checkpoint.record_pr`. Two files live side by
+side:
+
+``<name>.json`` (``Checkpoint.path``)
+    Small state: repo, fetch parameters, the plan, what is fetched, the list cursor. Rewritten whole
+    and atomically (temp file, fsync, ``os.replace``), so a reader sees the old or the new file, never
+    half of one.
+``<name>.prs.jsonl`` (``data_log_path(path)``, i.e. ``path.with_suffix(".prs.jsonl")``)
+    One line ``{"number": n, "data": {...}}`` per finished PR, appended and fsynced before the PR
+    counts as fetched. Appending costs the same however many PRs came before, which rewriting one
+    big JSON file per PR would not.
+
+The log is the source of truth for what is fetched: the JSON is saved only every ``save_every``
+records, so after a kill it may lag behind the log. A kill mid-append leaves at most one incomplete
+last line; :meth:`Checkpoint.open` drops it and the PR is fetched again.
+
+Loading forgives what an interruption or a disk can do, and tells the caller in ``notes`` (shown
+to the user): a corrupt or unreadable checkpoint is moved aside to ``<name>.corrupt-<UTC time>``,
+never deleted, and the crawl starts fresh; a garbage line in the middle of the log (not something an
+interruption leaves) is skipped, its PR fetched again, and the original log kept as
+``<log name>.corrupt-<UTC time>``. What it never forgives is a checkpoint of *other* parameters:
+mixing two crawls would silently give wrong data, so that raises :class:`CheckpointMismatch`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TOOL",
+    "Checkpoint",
+    "CheckpointMismatch",
+    "data_log_path",
+]
+
+TOOL = "pytest-ghseed"
+SCHEMA_VERSION = 1
+#: Records between two saves of the JSON. The log already makes each record durable, so saving the
+#: JSON per record would only add a rewrite and three fsyncs to every PR.
+DEFAULT_SAVE_EVERY = 20
+
+_TOKEN_RE = re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}")
+_MISSING = object()
+
+
+class CheckpointMismatch(UsageError):
+    """The checkpoint file belongs to a crawl of another repository or other parameters."""
+
+
+def data_log_path(path: Path) -> Path:
+    """The PR data log next to checkpoint ``path``: ``x.json`` -> ``x.prs.jsonl``."""
+    return Path(path).with_suffix(".prs.jsonl")
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class Checkpoint:
+    """The progress of one crawl; methods that change it are safe to call from several threads."""
+
+    path: Path
+    repo: str
+    params: dict[str, Any]
+    plan: list[int] | None = None
+    total_found: int | None = None
+    fetched: set[int] = field(default_factory=set)
+    completed: bool = False
+    list_cursor: str | None = None
+    last_updated: str = field(default_factory=_utc_now)
+    schema_version: int = SCHEMA_VERSION
+    #: What loading repaired or moved aside, one sentence each, for the caller to show the user.
+    notes: list[str] = field(default_factory=list)
+    save_every: int = DEFAULT_SAVE_EVERY
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _plan_set: frozenset[int] = field(default=frozenset(), init=False, repr=False)
+    # Every valid number in the log, planned or not: a re-pinned plan may pick them up again.
+    _logged: set[int] = field(default_factory=set, init=False, repr=False)
+    _unsaved: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if self.plan is not None:
+            self._plan_set = frozenset(self.plan)
+
+    @property
+    def log_path(self) -> Path:
+        """The append-only PR data log (see :func:`data_log_path`)."""
+        return data_log_path(self.path)
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, repo: str, params: Mapping[str, Any]) -> Checkpoint:
+        """Resume the checkpoint at ``path`` if it is for ``repo`` and ``params``, else start fresh.
+
+        Raises :class:`CheckpointMismatch` when the file is for another repository or other
+        parameters, and :class:`~pytest_ghseed.errors.SecretLeakError` when ``params`` hold a token.
+        """
+        path = Path(path)
+        norm = _normalize_params(params)
+        _refuse_tokens({"repo": repo, "params": norm}, path)
+        fresh = cls(path=path, repo=repo, params=norm)
+        log = fresh.log_path
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            if log.exists():
+                # Without its checkpoint nobody can say which parameters this data was fetched with.
+                moved = _move_aside(log, "orphan")
+                fresh.notes.append(
+                    f"found PR data log {log} without its checkpoint {path.name}; moved it to "
+                    f"{moved.name} and started a fresh crawl"
+                )
+            return fresh
+        except OSError as exc:
+            msg = f"cannot read checkpoint {path}: {exc}; check the file's permissions, or move it away"
+            raise CacheError(msg) from exc
+
+        try:
+            state = _parse_state(raw)
+        except _Corrupt as exc:
+            moved = _move_aside(path, "corrupt")
+            note = f"checkpoint {path} is unusable ({exc}); moved it to {moved.name} and started afresh"
+            if log.exists():
+                # The log cannot be trusted without the parameters that only the checkpoint held.
+                moved_log = _move_aside(log, "corrupt")
+                note += f"; its PR data log went to {moved_log.name}"
+            fresh.notes.append(note)
+            return fresh
+
+        _check_same_crawl(path, state, repo, norm)
+        cp = cls(
+            path=path,
+            repo=repo,
+            params=norm,
+            plan=state["plan"],
+            total_found=state["total_found"],
+            completed=state["completed"],
+            list_cursor=state["list_cursor"],
+            last_updated=state["last_updated"],
+        )
+        cp._load_log(set(state["fetched"]))
+        return cp
+
+    def _load_log(self, claimed: set[int]) -> None:
+        """Fill ``fetched`` from the data log, repairing it if an interruption left a partial line."""
+        log = self.log_path
+        good: list[bytes] = []
+        bad_lines: list[int] = []
+        torn_tail = 0
+        rewrite = False
+        try:
+            with log.open("rb") as f:
+                for lineno, line in enumerate(f, 1):
+                    complete = line.endswith(b"\n")
+                    number = _parse_record(line)
+                    if number is None:
+                        rewrite = True
+                        if not complete:
+                            torn_tail = len(line)
+                        elif line.strip():
+                            bad_lines.append(lineno)
+                        continue
+                    if not complete:
+                        # Killed exactly before the newline: the record is whole, only add the newline.
+                        rewrite = True
+                        line += b"\n"
+                    good.append(line)
+                    self._logged.add(number)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            moved = _move_aside(log, "corrupt")
+            self.notes.append(f"cannot read PR data log {log} ({exc}); moved it to {moved.name}")
+            good, bad_lines, torn_tail, rewrite = [], [], 0, False
+            self._logged.clear()
+
+        if bad_lines:
+            kept = _preserve_copy(log, "corrupt")
+            shown = ", ".join(map(str, bad_lines[:5])) + (" ..." if len(bad_lines) > 5 else "")
+            self.notes.append(
+                f"skipped {len(bad_lines)} unreadable line(s) ({shown}) in PR data log {log}; those PRs "
+                f"will be fetched again; the original log is kept as {kept.name}"
+            )
+        if torn_tail:
+            self.notes.append(
+                f"dropped an incomplete last record ({torn_tail} bytes) from {log.name}, left by an "
+                "interrupted run; that PR will be fetched again"
+            )
+        if rewrite:
+            try:
+                _atomic_write(log, b"".join(good))
+            except OSError as exc:
+                msg = f"cannot repair PR data log {log}: {exc}; check free space and permissions"
+                raise CacheError(msg) from exc
+
+        self.fetched = set(self._logged) if self.plan is None else self._logged & self._plan_set
+        lost = claimed - self.fetched
+        if lost:
+            self.notes.append(
+                f"checkpoint {self.path.name} counted {len(lost)} PR(s) whose data is not in {log.name} "
+                f"(e.g. #{min(lost)}); they will be fetched again"
+            )
+
+    # -- changing state ----------------------------------------------------------------------------
+
+    def set_plan(self, numbers: Iterable[int], total_found: int | None) -> None:
+        """Pin the PR numbers to fetch, in fetch order, and save before any detail is fetched."""
+        plan = list(dict.fromkeys(numbers))  # drop repeats, keep order
+        for n in plan:
+            if not _is_pr_number(n):
+                msg = f"a pull-request number is a positive int, got {n!r} in the plan"
+                raise ValueError(msg)
+        with self._lock:
+            self.plan = plan
+            self._plan_set = frozenset(plan)
+            self.total_found = total_found
+            self.fetched = self._logged & self._plan_set
+            self._save_locked()
+
+    def record_pr(self, number: int, data: Mapping[str, Any]) -> None:
+        """Append one fetched PR to the data log (durably), then count it as fetched."""
+        if not _is_pr_number(number):
+            msg = f"a pull-request number is a positive int, got {number!r}"
+            raise ValueError(msg)
+        try:
+            line = json.dumps({"number": number, "data": dict(data)}, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
+            raise ValueError(msg) from exc
+        payload = (line + "\n").encode("utf-8")
+        with self._lock:
+            if self.plan is None:
+                msg = f"record_pr(#{number}) before set_plan(): pin the plan before fetching any detail"
+                raise RuntimeError(msg)
+            if number not in self._plan_set:
+                msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
+                raise ValueError(msg)
+            try:
+                _append_durably(self.log_path, payload)
+            except OSError as exc:
+                msg = (
+                    f"cannot append PR #{number} to {self.log_path}: {exc}; check free space and permissions"
+                )
+                raise CacheError(msg) from exc
+            self._logged.add(number)
+            self.fetched.add(number)
+            self._unsaved += 1
+            if self._unsaved >= self.save_every:
+                self._save_locked()
+
+    def mark_completed(self) -> None:
+        """Record that every planned PR is fetched, and save."""
+        with self._lock:
+            self.completed = True
+            self._save_locked()
+
+    def save(self) -> None:
+        """Write the JSON atomically: the file on disk is always the old or the new whole state."""
+        with self._lock:
+            self._save_locked()
+
+    def discard(self) -> None:
+        """Remove the checkpoint and its data log, once the caller has stored the final result."""
+        with self._lock:
+            for p in (self.path, self.log_path):
+                try:
+                    p.unlink(missing_ok=True)
+                except OSError as exc:
+                    msg = f"cannot remove {p}: {exc}; delete it by hand before the next run"
+                    raise CacheError(msg) from exc
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def pending(self) -> list[int]:
+        """Planned PRs not yet fetched, in plan order."""
+        with self._lock:
+            if self.plan is None:
+                msg = "pending() before set_plan(): there is no plan to compare with yet"
+                raise RuntimeError(msg)
+            return [n for n in self.plan if n not in self.fetched]
+
+    def iter_pr_data(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(number, data)`` of every fetched PR, in plan order; a PR logged twice yields its last data."""
+        latest: dict[int, dict[str, Any]] = {}
+        with self._lock:
+            fetched = set(self.fetched)
+            order = list(self.plan) if self.plan is not None else None
+            try:
+                with self.log_path.open("rb") as f:
+                    for line in f:
+                        record = _load_record(line)
+                        if record is not None and record[0] in fetched:
+                            latest[record[0]] = record[1]
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                msg = f"cannot read PR data log {self.log_path}: {exc}; check its permissions"
+                raise CacheError(msg) from exc
+        for number in order if order is not None else list(latest):
+            if number in latest:
+                yield number, latest[number]
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form written to ``path``."""
+        return {
+            "tool": TOOL,
+            "schema_version": self.schema_version,
+            "repo": self.repo,
+            "params": self.params,
+            "plan": self.plan,
+            "total_found": self.total_found,
+            "fetched": sorted(self.fetched),
+            "completed": self.completed,
+            "list_cursor": self.list_cursor,
+            "last_updated": self.last_updated,
+        }
+
+    def _save_locked(self) -> None:
+        self.last_updated = _utc_now()
+        state = self.to_json()
+        _refuse_tokens(state, self.path)
+        data = (json.dumps(state, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            _atomic_write(self.path, data)
+        except OSError as exc:
+            msg = (
+                f"cannot save checkpoint {self.path}: {exc}; the previous checkpoint is unchanged. "
+                "Check free space and permissions of its directory"
+            )
+            raise CacheError(msg) from exc
+        self._unsaved = 0
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+class _Corrupt(Exception):
+    """The checkpoint file cannot be used; the text says why."""
+
+
+def _is_pr_number(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+
+
+def _is_opt(value: object, kind: type) -> bool:
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _parse_state(raw: bytes) -> dict[str, Any]:
+    try:
+        state = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise _Corrupt(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise _Corrupt(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(state, dict):
+        raise _Corrupt(f"expected a JSON object, found {type(state).__name__}")
+    if state.get("tool") != TOOL:
+        raise _Corrupt(f"not a {TOOL} checkpoint (tool is {state.get('tool')!r})")
+    if state.get("schema_version") != SCHEMA_VERSION:
+        raise _Corrupt(
+            f"schema_version is {state.get('schema_version')!r}; this version reads {SCHEMA_VERSION}"
+        )
+    checks = {
+        "repo": isinstance(state.get("repo"), str),
+        "params": isinstance(state.get("params"), dict),
+        "plan": state.get("plan") is None
+        or (isinstance(state["plan"], list) and all(_is_pr_number(n) for n in state["plan"])),
+        "total_found": _is_opt(state.get("total_found"), int),
+        "fetched": isinstance(state.get("fetched"), list) and all(_is_pr_number(n) for n in state["fetched"]),
+        "completed": isinstance(state.get("completed"), bool),
+        "list_cursor": _is_opt(state.get("list_cursor"), str),
+        "last_updated": isinstance(state.get("last_updated"), str),
+    }
+    wrong = [name for name, ok in checks.items() if not ok]
+    if wrong:
+        raise _Corrupt(f"missing or malformed field(s): {', '.join(wrong)}")
+    return state
+
+
+def _load_record(line: bytes) -> tuple[int, dict[str, Any]] | None:
+    try:
+        record = json.loads(line)
+    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+        return None
+    if not isinstance(record, dict):
+        return None
+    number, data = record.get("number"), record.get("data")
+    if not _is_pr_number(number) or not isinstance(data, dict):
+        return None
+    assert isinstance(number, int)
+    return number, data
+
+
+def _parse_record(line: bytes) -> int | None:
+    record = _load_record(line)
+    return None if record is None else record[0]
+
+
+def _normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as they will read back from JSON (tuples become lists), for a fair comparison."""
+    try:
+        norm = json.loads(json.dumps(dict(params), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        msg = f"checkpoint parameters must be plain JSON values: {exc}; pass ISO strings for dates"
+        raise UsageError(msg) from exc
+    assert isinstance(norm, dict)
+    return norm
+
+
+def _check_same_crawl(path: Path, state: Mapping[str, Any], repo: str, params: dict[str, Any]) -> None:
+    diffs: list[str] = []
+    # GitHub treats owner/name case-insensitively, so "PostHog/posthog" is the same crawl.
+    if state["repo"].casefold() != repo.casefold():
+        diffs.append(f"  repo: checkpoint has {state['repo']!r}, this run has {repo!r}")
+    old: dict[str, Any] = state["params"]
+    for key in sorted(set(old) | set(params)):
+        before, now = old.get(key, _MISSING), params.get(key, _MISSING)
+        if before != now:
+            diffs.append(f"  {key}: checkpoint has {_show(before)}, this run has {_show(now)}")
+    if not diffs:
+        return
+    msg = (
+        f"checkpoint {path} belongs to another crawl; resuming it would mix two crawls' data. "
+        "Differences:\n" + "\n".join(diffs) + "\n"
+        f"Next step: rerun with the original parameters to resume it, pass another --checkpoint-file, "
+        f"or delete or move {path} and {data_log_path(path).name} to start over."
+    )
+    raise CheckpointMismatch(_TOKEN_RE.sub("<redacted>", msg))
+
+
+def _show(value: object) -> str:
+    return "(not set)" if value is _MISSING else json.dumps(value)
+
+
+def _find_token(value: object, where: str) -> str | None:
+    """Where in ``value`` a token-shaped string sits (``params['x'][0]``), or None."""
+    if isinstance(value, str):
+        return where if _TOKEN_RE.search(value) else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and _TOKEN_RE.search(key):
+                return f"{where} (a key)"
+            found = _find_token(item, f"{where}[{key!r}]")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _find_token(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _refuse_tokens(state: Mapping[str, Any], path: Path) -> None:
+    # The checkpoint has no reason to hold a token; one here means a caller put it in the params or
+    # a URL, and a file on disk outlives the run. The message names the field, never the value.
+    for key, value in state.items():
+        where = _find_token(value, key)
+        if where:
+            msg = (
+                f"refusing to write checkpoint {path}: {where} holds a string that looks like a GitHub "
+                "token. Tokens must never be stored on disk; pass them through the environment "
+                "(GITHUB_TOKEN) and keep them out of the fetch parameters."
+            )
+            raise SecretLeakError(msg)
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes a rename or a new file survive a power cut; directories cannot be opened on Windows.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see either the old or the new content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory as the target: os.replace is atomic only within one file system.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _append_durably(path: Path, payload: bytes) -> None:
+    created = not path.exists()
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # One write call per record: with O_APPEND the kernel places it at the end in one piece, and the
+    # fsync makes it survive a crash before the PR counts as fetched.
+    with path.open("ab") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+    if created:
+        _fsync_dir(path.parent)
+
+
+def _aside_path(path: Path, kind: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.{kind}-{stamp}")
+    n = 1
+    while target.exists():  # two repairs within one second must not overwrite each other
+        target = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
+        n += 1
+    return target
+
+
+def _move_aside(path: Path, kind: str) -> Path:
+    """Rename ``path`` to ``<name>.<kind>-<UTC time>`` and return the new path; never deletes."""
+    target = _aside_path(path, kind)
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        msg = f"cannot move unusable {path} aside to {target.name}: {exc}; move or delete it by hand"
+        raise CacheError(msg) from exc
+    return target
+
+
+def _preserve_copy(path: Path, kind: str) -> Path:
+    """Keep ``path``'s current bytes as ``<name>.<kind>-<UTC time>`` before it is rewritten."""
+    target = _aside_path(path, kind)
+    try:
+        # A hard link costs no copy; the atomic rewrite then gives ``path`` a new inode.
+        os.link(path, target)
+    except OSError:
+        try:
+            shutil.copy2(path, target)
+        except OSError as exc:
+            msg = f"cannot keep a copy of {path} as {target.name}: {exc}; check free space and permissions"
+            raise CacheError(msg) from exc
+    return target

@@ -1,0 +1,351 @@
+"""The crawl: plan which pull requests to fetch, pin the plan, then fetch each one in parallel.
+
+Phase 1 (plan) lists the repository's pull requests sorted by creation date and picks the numbers:
+the most recent ``max_prs`` (newest first, so the listing stops early), the oldest, or a
+created-since/until range. The numbers are pinned in the checkpoint before any detail is fetched,
+so a resumed run fetches exactly the same set even if pull requests were opened meanwhile.
+
+Phase 2 fetches, per pull request, the detail and the sub-lists GitHub has data for: a sub-list whose
+count in the detail is 0 is skipped (reviews have no count, so they are always asked). Each finished
+pull request is appended to the checkpoint at once: a kill loses only the ones in flight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_ghseed.errors import FetchError
+from pytest_ghseed.fetch.checkpoint import Checkpoint
+from pytest_ghseed.fetch.client import DEFAULT_BASE_URL, GitHubClient, Response, probe_tokens
+from pytest_ghseed.fetch.ratelimit import RetryPolicy
+from pytest_ghseed.fetch.tokens import DEFAULT_MAX_IN_FLIGHT, TokenPool, tokens_from_env
+from pytest_ghseed.models import FetchParams, PullRequest, Repository, parse_datetime
+from pytest_ghseed.progress import EventKind, ProgressEvent
+from pytest_ghseed.traffic import TrafficSink
+
+#: GitHub's caps on the sub-lists of one pull request.
+COMMITS_CAP = 250
+FILES_CAP = 3000
+DEFAULT_WORKERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What a crawl produced."""
+
+    repository: Repository
+    prs: tuple[PullRequest, ...]
+    requests: int
+    resumed: int  # pull requests taken from the checkpoint instead of fetched again
+    quota_left: int  # primary quota left over all accounts, as GitHub last reported it
+    etags: dict[int, dict[str, str]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    #: Discard it once the result is saved elsewhere; until then it keeps a resumable copy.
+    checkpoint: Checkpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPull:
+    """One fetched pull request with the ETags of its resources (for a later conditional refresh)."""
+
+    pr: PullRequest
+    etags: dict[str, str]
+
+    def to_record(self) -> dict[str, Any]:
+        return {"pr": self.pr.to_dict(), "etags": self.etags}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> FetchedPull:
+        return cls(pr=PullRequest.from_dict(record["pr"]), etags=dict(record.get("etags") or {}))
+
+
+class Fetcher:
+    """Fetch one repository's pull requests through a ``GitHubClient``."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        repo: str,
+        params: FetchParams,
+        *,
+        checkpoint: Checkpoint,
+        workers: int = DEFAULT_WORKERS,
+        on_event: Callable[[ProgressEvent], None] | None = None,
+        sink: TrafficSink | None = None,
+    ) -> None:
+        if workers < 1:
+            msg = f"workers must be at least 1, got {workers}"
+            raise ValueError(msg)
+        self.client = client
+        self.repo = repo
+        self.params = params
+        self.checkpoint = checkpoint
+        self.workers = workers
+        self.sink = sink
+        self._on_event = on_event
+        self._done = 0
+        self._total = 0
+        self._lock = threading.Lock()
+
+    # -- the two phases --------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        previous: Mapping[int, FetchedPull] | None = None,
+    ) -> FetchResult:
+        """Plan (unless the checkpoint has a plan), then fetch every planned PR not yet fetched.
+
+        With ``updated_since`` the plan is the PRs created or updated since then (a refresh), and
+        ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota).
+        """
+        repository = self.fetch_repository()
+        if self.checkpoint.plan is None:
+            if updated_since is None:
+                numbers, total_found = self.plan()
+            else:
+                numbers, total_found = self.plan_updated_since(updated_since)
+            self.checkpoint.set_plan(numbers, total_found)
+        if self.sink is not None:
+            self.sink.flush_listing()
+        plan = list(self.checkpoint.plan or [])
+        pending = self.checkpoint.pending()
+        resumed = len(plan) - len(pending)
+        self._total = len(plan)
+        self._done = resumed
+        self._emit("plan", message=f"{len(pending)} to fetch, {resumed} already in the checkpoint")
+        self._fetch_all(pending, previous or {})
+        self.checkpoint.mark_completed()
+        if self.sink is not None:
+            self.sink.flush_listing()
+        fetched = self._collect(plan)
+        self._emit("done")
+        return FetchResult(
+            repository=repository,
+            prs=tuple(f.pr for f in fetched),
+            requests=self.client.requests_made,
+            resumed=resumed,
+            quota_left=self.client.pool.total_remaining,
+            etags={f.pr.number: f.etags for f in fetched},
+            notes=tuple(self.checkpoint.notes),
+            checkpoint=self.checkpoint,
+        )
+
+    def fetch_repository(self) -> Repository:
+        response = self.client.get(f"/repos/{self.repo}")
+        return Repository.from_github(response.data)
+
+    def plan(self) -> tuple[list[int], int]:
+        """The pull-request numbers to fetch, and how many the listing saw."""
+        newest_first = self.params.order == "recent"
+        query = {"state": self.params.state, "sort": "created", "direction": "desc" if newest_first else "asc"}
+        chosen: list[int] = []
+        found = 0
+        for item in self._list_pages(query):
+            found += 1
+            created = parse_datetime(item["created_at"])
+            assert created is not None
+            if self._before_range(created):
+                if newest_first:
+                    break
+                continue
+            if self._after_range(created):
+                if newest_first:
+                    continue
+                break
+            chosen.append(int(item["number"]))
+            if self.params.max_prs is not None and len(chosen) >= self.params.max_prs:
+                break
+        return sorted(chosen), found
+
+    def plan_updated_since(self, since: datetime) -> tuple[list[int], int]:
+        """The PRs (within the parameters' state and created range) created or updated since ``since``."""
+        query = {"state": self.params.state, "sort": "updated", "direction": "desc"}
+        chosen: list[int] = []
+        found = 0
+        for item in self._list_pages(query):
+            updated = parse_datetime(item["updated_at"])
+            created = parse_datetime(item["created_at"])
+            assert updated is not None and created is not None
+            if updated < since:
+                break  # sorted by updated, newest first: everything after is older
+            found += 1
+            if not self._before_range(created) and not self._after_range(created):
+                chosen.append(int(item["number"]))
+        return sorted(chosen), found
+
+    # -- phase 2 ---------------------------------------------------------------------------------
+
+    def _fetch_all(self, numbers: list[int], previous: Mapping[int, FetchedPull]) -> None:
+        if not numbers:
+            return
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ghseed-fetch") as pool:
+            futures = [pool.submit(self.fetch_pull, n, previous.get(n)) for n in numbers]
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    error = future.exception()
+                    if error is not None:
+                        raise error
+            finally:
+                # A fatal error or Ctrl-C: drop what has not started; finished PRs are in the checkpoint.
+                for future in futures:
+                    future.cancel()
+
+    def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull:
+        """Fetch one pull request with its sub-lists and append it to the checkpoint.
+
+        With ``previous``, every resource is revalidated with its stored ETag: an unchanged one
+        answers 304 (no quota) and keeps the previous data.
+        """
+        old_etags = previous.etags if previous is not None else {}
+        base = f"/repos/{self.repo}"
+        detail_response = self.client.get(f"{base}/pulls/{number}", etag=old_etags.get("detail"))
+        if detail_response.status == 304 and previous is not None:
+            fetched = previous
+        else:
+            fetched = self._fetch_sub_lists(number, detail_response, previous)
+        if self.sink is not None:
+            # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk.
+            self.sink.flush_pr(number)
+        self.checkpoint.record_pr(number, fetched.to_record())
+        with self._lock:
+            self._done += 1
+        self._emit("pr_done")
+        return fetched
+
+    def _fetch_sub_lists(self, number: int, detail_response: Response, previous: FetchedPull | None) -> FetchedPull:
+        detail = detail_response.data
+        old_etags = previous.etags if previous is not None else {}
+        etags: dict[str, str] = {}
+        if detail_response.etag:
+            etags["detail"] = detail_response.etag
+        raw: dict[str, list[Any]] = {}
+        kept: dict[str, Any] = {}
+        pulls, issues = f"/repos/{self.repo}/pulls/{number}", f"/repos/{self.repo}/issues/{number}"
+        for name, path, count_key in _SUB_LISTS:
+            # Reviews have no count in the detail: always asked. A count of 0 means nothing to fetch.
+            count = int(detail.get(count_key, 1)) if count_key else None
+            if count == 0:
+                raw[name] = []
+                continue
+            url = (issues if name == "issue_comments" else pulls) + path
+            page = self.client.get_all(url, etag=old_etags.get(name))
+            if page.not_modified and previous is not None:
+                kept[name] = getattr(previous.pr, name)
+                etags[name] = old_etags[name]
+                continue
+            raw[name] = page.items
+            if page.etag:
+                etags[name] = page.etag
+        pr = PullRequest.from_github(detail, **{name: raw.get(name, []) for name, _, _ in _SUB_LISTS})
+        pr = dataclasses.replace(pr, **kept)
+        pr = dataclasses.replace(
+            pr,
+            commits_truncated=pr.commits_count > len(pr.commits),
+            files_truncated=pr.changed_files > len(pr.files),
+        )
+        return FetchedPull(pr=pr, etags=etags)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _list_pages(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Items of every list page, each pull request once (pages shift while new PRs open)."""
+        seen: set[int] = set()
+        response = self.client.get(f"/repos/{self.repo}/pulls", {**query, "per_page": 100})
+        while True:
+            for item in response.data or []:
+                if int(item["number"]) not in seen:
+                    seen.add(int(item["number"]))
+                    yield item
+            next_url = response.next_url
+            self.checkpoint.list_cursor = next_url
+            if not next_url:
+                return
+            response = self.client.get(next_url)
+
+    def _before_range(self, created: datetime) -> bool:
+        return self.params.since is not None and created < self.params.since
+
+    def _after_range(self, created: datetime) -> bool:
+        return self.params.until is not None and created > self.params.until
+
+    def _collect(self, plan: list[int]) -> list[FetchedPull]:
+        records = dict(self.checkpoint.iter_pr_data())
+        missing = [n for n in plan if n not in records]
+        if missing:
+            msg = (
+                f"the checkpoint lacks {len(missing)} planned pull requests of {self.repo} "
+                f"(first: #{missing[0]}) after the crawl; rerun to fetch them"
+            )
+            raise FetchError(msg)
+        return [FetchedPull.from_record(records[n]) for n in plan]
+
+    def _emit(self, kind: EventKind, message: str = "") -> None:
+        if self._on_event is None:
+            return
+        self._on_event(
+            ProgressEvent(
+                kind=kind,
+                repo=self.repo,
+                prs_done=self._done,
+                prs_total=self._total,
+                requests=self.client.requests_made,
+                quota=self.client.pool.quota(),
+                message=message,
+            )
+        )
+
+
+#: (PullRequest attribute, path under the PR, count key in the detail or None when GitHub gives none).
+_SUB_LISTS: tuple[tuple[str, str, str | None], ...] = (
+    ("reviews", "/reviews", None),
+    ("commits", "/commits", "commits"),
+    ("files", "/files", "changed_files"),
+    ("review_comments", "/comments", "review_comments"),
+    ("issue_comments", "/comments", "comments"),
+)
+
+
+def fetch_pulls(
+    full_name: str,
+    params: FetchParams,
+    *,
+    checkpoint_path: Path,
+    base_url: str = DEFAULT_BASE_URL,
+    tokens: list[str] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    max_wait: float = 3600.0,
+    policy: RetryPolicy | None = None,
+    sink: TrafficSink | None = None,
+    updated_since: datetime | None = None,
+    previous: Mapping[int, FetchedPull] | None = None,
+    on_event: Callable[[ProgressEvent], None] | None = None,
+) -> FetchResult:
+    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
+    token_list = tokens_from_env() if tokens is None else tokens
+    probes = probe_tokens(base_url, token_list, policy=policy)
+    pool = TokenPool(
+        probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
+    )
+    if on_event is not None:
+        for note in pool.notes:
+            on_event(ProgressEvent(kind="note", repo=full_name, message=note))
+    client = GitHubClient(base_url, pool, policy=policy, recorder=sink)
+    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
+    if on_event is not None:
+        for note in checkpoint.notes:
+            on_event(ProgressEvent(kind="note", repo=full_name, message=note))
+    fetcher = Fetcher(
+        client, full_name, params, checkpoint=checkpoint, workers=workers, on_event=on_event, sink=sink
+    )
+    return fetcher.run(updated_since=updated_since, previous=previous)

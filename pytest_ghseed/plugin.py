@@ -1,0 +1,210 @@
+"""pytest11 entry point of pytest-ghseed: options, ini keys, the marker, the header and the summary.
+
+pytest imports this module on every run of every suite that has the package installed, so it imports
+nothing heavy (PyGithub, vcrpy, factory-boy) at module level: the fixtures load them on first use.
+The fixtures themselves live in ``pytest_ghseed.fixtures``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_ghseed import fixtures
+from pytest_ghseed.errors import UsageError
+from pytest_ghseed.fixtures import settings_key, summary_key
+from pytest_ghseed.reporting import merge_summary, summary_lines
+from pytest_ghseed.settings import (
+    RECORD_MODES,
+    STATES,
+    Settings,
+    parse_choice,
+    parse_date,
+    parse_duration,
+    parse_positive_int,
+    parse_seed,
+    resolve_settings,
+)
+
+
+_INI_KEYS: dict[str, tuple[str, str, str]] = {
+    # ini name: (type, help, default shown)
+    "ghseed_project": ("linelist", "GitHub projects to seed from (preset, owner/repo or alias), one per line", ""),
+    "ghseed_record_mode": ("string", "once | none | new_episodes | all (default once; none when CI is set)", ""),
+    "ghseed_cache_dir": ("string", "cache folder, relative to the rootdir (default: cassettes)", ""),
+    "ghseed_max_prs": ("string", "pull requests per project (default 100)", ""),
+    "ghseed_state": ("string", "all | open | closed (default all)", ""),
+    "ghseed_since": ("string", "only PRs created on or after this ISO date", ""),
+    "ghseed_workers": ("string", "parallel fetch threads (default 8)", ""),
+    "ghseed_base_url": ("string", "GitHub API URL (default GITHUB_API_URL or https://api.github.com)", ""),
+    "ghseed_max_age": ("string", "refresh a cache older than this (e.g. 7d) in record mode once", ""),
+    "ghseed_seed": ("string", "seed of the factories (default: random, shown in the summary)", ""),
+    "ghseed_missing": ("string", "skip | fail: what a test gets when offline and nothing is recorded", ""),
+    "ghseed_aliases": ("linelist", "project aliases, one `name = owner/repo` per line", ""),
+}
+
+
+def _arg(parse: Callable[[str, str], object], what: str) -> Callable[[str], object]:
+    """An argparse ``type=`` that validates while parsing, as pytest-xdist does."""
+
+    def convert(value: str) -> object:
+        try:
+            return parse(value, what)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    return convert
+
+
+def _choice(allowed: tuple[str, ...], what: str) -> Callable[[str], object]:
+    return _arg(lambda value, name: parse_choice(value, allowed, name), what)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ghseed", "real GitHub pull-request data (pytest-ghseed)")
+    group.addoption(
+        "--ghseed-project",
+        action="append",
+        dest="ghseed_project",
+        metavar="NAME",
+        help="seed fixtures from this GitHub project: preset (posthog, demo, ...), owner/repo or alias; repeatable",
+    )
+    group.addoption(
+        "--ghseed-record-mode",
+        dest="ghseed_record_mode",
+        type=_choice(RECORD_MODES, "--ghseed-record-mode"),
+        metavar="{" + ",".join(RECORD_MODES) + "}",
+        help="once: use the cache, fetch what is missing (default); none: offline; "
+        "new_episodes: refresh; all: fetch again",
+    )
+    group.addoption(
+        "--ghseed-offline",
+        action="store_true",
+        dest="ghseed_offline",
+        help="never touch the network (same as --ghseed-record-mode=none)",
+    )
+    group.addoption("--ghseed-cache-dir", dest="ghseed_cache_dir", metavar="DIR", help="cache folder (default <rootdir>/cassettes)")
+    group.addoption(
+        "--ghseed-max-prs",
+        dest="ghseed_max_prs",
+        type=_arg(parse_positive_int, "--ghseed-max-prs"),
+        metavar="N",
+        help="most recent pull requests per project (default 100)",
+    )
+    group.addoption(
+        "--ghseed-state",
+        dest="ghseed_state",
+        type=_choice(STATES, "--ghseed-state"),
+        metavar="{" + ",".join(STATES) + "}",
+        help="pull-request state (default all)",
+    )
+    group.addoption(
+        "--ghseed-since",
+        dest="ghseed_since",
+        type=_arg(parse_date, "--ghseed-since"),
+        metavar="DATE",
+        help="only pull requests created on or after this ISO date",
+    )
+    group.addoption(
+        "--ghseed-workers",
+        dest="ghseed_workers",
+        type=_arg(parse_positive_int, "--ghseed-workers"),
+        metavar="N",
+        help="parallel fetch threads (default 8)",
+    )
+    group.addoption(
+        "--ghseed-base-url", dest="ghseed_base_url", metavar="URL", help="GitHub API URL (GitHub Enterprise: https://HOST/api/v3)"
+    )
+    group.addoption(
+        "--ghseed-max-age",
+        dest="ghseed_max_age",
+        type=_arg(parse_duration, "--ghseed-max-age"),
+        metavar="AGE",
+        help="refresh a cache older than this (90s, 15m, 12h, 7d) in record mode once",
+    )
+    group.addoption(
+        "--ghseed-seed",
+        dest="ghseed_seed",
+        type=_arg(parse_seed, "--ghseed-seed"),
+        metavar="N",
+        help="seed of the factories (default: random, shown in the summary)",
+    )
+    for name, (kind, help_text, _default) in _INI_KEYS.items():
+        parser.addini(name, help_text, type=kind)  # type: ignore[arg-type]
+
+
+def _ini(config: pytest.Config, name: str) -> object:
+    value = config.getini(name)
+    if isinstance(value, str):
+        return value.strip() or None
+    return value or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "ghseed(project=None, max_prs=None, state=None): select the GitHub project data this test receives "
+        "(precedence: command line > marker > ini).",
+    )
+    cli = {key: config.getoption(f"ghseed_{key}") for key in (
+        "project", "record_mode", "offline", "cache_dir", "max_prs", "state", "since",
+        "workers", "base_url", "max_age", "seed",
+    )}
+    ini = {name.removeprefix("ghseed_"): _ini(config, name) for name in _INI_KEYS}
+    try:
+        settings = resolve_settings(cli, ini, os.environ, rootdir=config.rootpath)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if settings.seed is None:
+        # One seed per session; xdist workers get the controller's (see pytest_configure_node).
+        workerinput = getattr(config, "workerinput", None)
+        seed = workerinput.get("ghseed_seed") if workerinput else None
+        settings = _with_seed(settings, seed if seed is not None else random.randrange(2**31))
+    config.stash[settings_key] = settings
+    config.stash[summary_key] = {}
+    config.pluginmanager.register(fixtures, "ghseed-fixtures")
+
+
+def _with_seed(settings: Settings, seed: int) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, seed=seed)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash[settings_key]
+    projects = ", ".join(p.name for p in settings.projects) or "none (--ghseed-project)"
+    return [
+        f"ghseed: cache dir {settings.cache_dir}, record mode {settings.record_mode}, projects: {projects}"
+    ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: hand the session's factory seed to each worker."""
+    node.workerinput["ghseed_seed"] = node.config.stash[settings_key].seed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: collect what each worker loaded or fetched, for one summary."""
+    reported = getattr(node, "workeroutput", {}).get("ghseed_summary", {})
+    merge_summary(node.config.stash[summary_key], reported)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["ghseed_summary"] = session.config.stash[summary_key]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = summary_lines(config.stash[summary_key], config.stash[settings_key].seed)
+    if lines:
+        terminalreporter.section("ghseed")
+        for line in lines:
+            terminalreporter.write_line(line)

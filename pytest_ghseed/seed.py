@@ -1,0 +1,388 @@
+"""Orchestration shared by the pytest fixtures and the ``ghseed`` command: load, fetch, refresh.
+
+``ensure()`` applies the record mode (named as vcrpy names them):
+
+- ``once``: use the cache when it covers the request; otherwise fetch (resuming a checkpoint). A
+  cache older than ``max_age`` is refreshed.
+- ``none``: never touch the network; a missing cache raises ``CacheMissing`` with the command
+  that records it.
+- ``new_episodes``: refresh: fetch the pull requests created or updated since the snapshot, and
+  revalidate the rest with stored ETags (304s cost no quota).
+- ``all``: fetch everything again.
+
+One process at a time per project (a file lock), so pytest-xdist workers fetch once: the first
+fetches, the others wait and then load. Heavy modules are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pytest_ghseed.cache.store import TOOL_VERSION, Metadata, ProjectStore, dump_json
+from pytest_ghseed.errors import CacheError
+from pytest_ghseed.models import SCHEMA_VERSION, FetchParams, Snapshot
+from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.settings import Project
+
+if TYPE_CHECKING:
+    from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.fetch.fetcher import FetchedPull
+
+RecordMode = Literal["once", "none", "new_episodes", "all"]
+Source = Literal["cache", "fetched", "refreshed"]
+
+DEFAULT_CACHE_DIR = Path("cassettes")
+#: A refresh looks a little before the recording time: clocks differ, and a PR updated while the
+#: previous fetch ran may have been read before its update.
+_REFRESH_OVERLAP = timedelta(minutes=5)
+
+
+class CacheMissing(CacheError):
+    """Offline (record mode ``none``) and nothing is recorded for the project."""
+
+
+def default_record_mode(environ: Mapping[str, str] | None = None) -> RecordMode:
+    """``none`` on CI (the ``CI`` variable set, as every CI service does), else ``once``."""
+    env = os.environ if environ is None else environ
+    ci = env.get("CI", "").strip().lower()
+    return "none" if ci not in ("", "0", "false", "no") else "once"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOptions:
+    """How to reach GitHub and how hard to push it."""
+
+    base_url: str | None = None  # None: GITHUB_API_URL or api.github.com (the emulator for `demo`)
+    tokens: list[str] | None = field(default=None, repr=False)  # None: GITHUB_TOKENS / GITHUB_TOKEN
+    workers: int = 8
+    max_wait: float = 3600.0
+    checkpoint_file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """A project's snapshot and how it was obtained this run."""
+
+    snapshot: Snapshot
+    source: Source
+    requests: int
+    quota_left: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def record_command(project: Project, cache_dir: Path) -> str:
+    """The exact command that records a project into ``cache_dir``."""
+    return f"ghseed fetch {project.name} --cache-dir {cache_dir}"
+
+
+# -- the entry point ---------------------------------------------------------------------------------
+
+
+def ensure(
+    project: Project,
+    cache_dir: Path,
+    params: FetchParams,
+    *,
+    record_mode: RecordMode = "once",
+    options: FetchOptions | None = None,
+    max_age: float | None = None,
+    on_event: Callable[[ProgressEvent], None] | None = None,
+) -> SeedResult:
+    """The snapshot of ``project`` for ``params``, from the cache or GitHub as the record mode says."""
+    from filelock import FileLock
+
+    store = ProjectStore(cache_dir, project.folder)
+    opts = options or FetchOptions()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # One process at a time per project: xdist workers wait here while the first one fetches.
+    with FileLock(str(cache_dir / f".{project.folder}.lock")):
+        return _ensure_locked(project, store, params, record_mode, opts, max_age, on_event)
+
+
+def _ensure_locked(
+    project: Project,
+    store: ProjectStore,
+    params: FetchParams,
+    mode: RecordMode,
+    options: FetchOptions,
+    max_age: float | None,
+    on_event: Callable[[ProgressEvent], None] | None,
+) -> SeedResult:
+    notes: list[str] = []
+    if mode == "all":
+        return fetch_and_save(project, store, params, options, on_event=on_event, fresh=True)
+    cached = load_cached(store, notes)
+    if mode == "none":
+        if cached is None:
+            msg = (
+                f"no recorded data for project {project.name!r} in {store.path} and the record mode is "
+                f"'none' (offline). Record it with: {record_command(project, store.cache_dir)}"
+            )
+            raise CacheMissing(msg)
+        return _from_cache(cached, params, notes, project, store)
+    if cached is not None and cached.params.covers(params):
+        stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() > max_age
+        if mode == "new_episodes" or stale:
+            if stale:
+                notes.append(f"the cache is older than max_age ({max_age:.0f}s): refreshing")
+            result = refresh(project, store, cached, options, on_event=on_event)
+            return dataclasses.replace(
+                result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
+            )
+        return _from_cache(cached, params, notes, project, store)
+    result = fetch_and_save(project, store, params, options, on_event=on_event, previous=cached)
+    return dataclasses.replace(result, notes=(*notes, *result.notes))
+
+
+def _from_cache(
+    cached: Snapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
+) -> SeedResult:
+    if not cached.params.covers(params):
+        notes.append(
+            f"the cache of {project.name} was recorded with other parameters ({_describe(cached.params)}) "
+            f"than asked ({_describe(params)}); using what it has. Refresh with: "
+            f"{record_command(project, store.cache_dir)} --max-prs N"
+        )
+        return SeedResult(snapshot=cached, source="cache", requests=0, notes=tuple(notes))
+    return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
+
+
+# -- reading the cache ---------------------------------------------------------------------------------
+
+
+def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
+    """The cached snapshot; rebuilt from the cassettes if it is corrupt or missing; None if there is none.
+
+    The metadata file is written last, so it marks a finished recording: cassettes without it are
+    the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
+    A corrupt file is moved aside by the store (its note says where); nothing is deleted.
+    """
+    if store.snapshot_path.exists():
+        try:
+            snapshot = store.load_snapshot()
+        except CacheError as exc:
+            notes.append(str(exc))
+        else:
+            if store.metadata_path.exists():
+                try:
+                    store.load_metadata()
+                except CacheError as exc:
+                    # The snapshot is whole (written before the metadata); only the ETags are lost.
+                    notes.append(f"{exc} The snapshot itself is intact and is used.")
+            return snapshot
+    if not store.metadata_path.exists():
+        return None
+    try:
+        store.load_metadata()
+    except CacheError as exc:
+        notes.append(str(exc))
+        return None
+    try:
+        snapshot = rebuild(store)
+    except CacheError as exc:
+        notes.append(f"rebuilding from the cassettes failed: {exc}")
+        return None
+    notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(snapshot.prs)} PRs)")
+    store.save(snapshot, store.load_metadata())
+    return snapshot
+
+
+# -- fetching ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def github_endpoint(project: Project, options: FetchOptions) -> Iterator[tuple[str, list[str]]]:
+    """The base URL and tokens to use; for ``demo`` without a base URL, a running built-in emulator."""
+    if project.is_demo and options.base_url is None:
+        from pytest_ghseed.emulator import DEMO_TOKENS, demo_config, start
+
+        with start(demo_config()) as emulator:
+            yield emulator.base_url, list(DEMO_TOKENS)
+        return
+    from pytest_ghseed.fetch.client import DEFAULT_BASE_URL
+    from pytest_ghseed.fetch.tokens import tokens_from_env
+
+    base_url = options.base_url or os.environ.get("GITHUB_API_URL") or DEFAULT_BASE_URL
+    yield base_url, tokens_from_env() if options.tokens is None else list(options.tokens)
+
+
+def fetch_and_save(
+    project: Project,
+    store: ProjectStore,
+    params: FetchParams,
+    options: FetchOptions,
+    *,
+    on_event: Callable[[ProgressEvent], None] | None = None,
+    fresh: bool = False,
+    previous: Snapshot | None = None,
+) -> SeedResult:
+    """Fetch ``project`` (resuming a checkpoint unless ``fresh``), record cassettes, save the snapshot.
+
+    With ``previous`` (an older snapshot of other parameters), its resources are revalidated by
+    ETag, so what did not change costs no quota.
+    """
+    from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.fetch.fetcher import fetch_pulls
+
+    store.ensure()
+    checkpoint_path = options.checkpoint_file or store.checkpoint_path
+    if fresh:
+        _discard_checkpoint(checkpoint_path)
+    known = _previous_pulls(store, previous) if previous is not None else None
+    with github_endpoint(project, options) as (base_url, tokens):
+        recorder = CassetteRecorder(store.cassette_dir, tokens)
+        result = fetch_pulls(
+            project.full_name,
+            params,
+            checkpoint_path=checkpoint_path,
+            base_url=base_url,
+            tokens=tokens,
+            workers=options.workers,
+            max_wait=options.max_wait,
+            on_event=on_event,
+            sink=recorder,
+            previous=known,
+        )
+    snapshot = Snapshot(
+        repository=result.repository,
+        recorded_at=_now(),
+        prs=tuple(sorted(result.prs, key=lambda pr: pr.number)),
+        params=params,
+    )
+    etags = {str(number): tags for number, tags in result.etags.items()}
+    snapshot = _save(project, store, snapshot, base_url, etags, recorder)
+    if result.checkpoint is not None:
+        # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
+        result.checkpoint.discard()
+    return SeedResult(
+        snapshot=snapshot,
+        source="fetched",
+        requests=result.requests,
+        quota_left=result.quota_left,
+        notes=result.notes,
+    )
+
+
+def refresh(
+    project: Project,
+    store: ProjectStore,
+    cached: Snapshot,
+    options: FetchOptions,
+    *,
+    on_event: Callable[[ProgressEvent], None] | None = None,
+) -> SeedResult:
+    """Fetch what changed since ``cached`` was recorded, revalidating by ETag, and save the merge."""
+    from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.fetch.fetcher import fetch_pulls
+
+    known = _previous_pulls(store, cached)
+    checkpoint_path = store.path / "refresh-checkpoint.json"
+    with github_endpoint(project, options) as (base_url, tokens):
+        recorder = CassetteRecorder(store.cassette_dir, tokens)
+        result = fetch_pulls(
+            project.full_name,
+            cached.params,
+            checkpoint_path=checkpoint_path,
+            base_url=base_url,
+            tokens=tokens,
+            workers=options.workers,
+            max_wait=options.max_wait,
+            on_event=on_event,
+            sink=recorder,
+            updated_since=cached.recorded_at - _REFRESH_OVERLAP,
+            previous=known,
+        )
+    merged = {pr.number: pr for pr in cached.prs}
+    merged.update({pr.number: pr for pr in result.prs})
+    snapshot = Snapshot(
+        repository=result.repository,
+        recorded_at=_now(),
+        prs=tuple(merged[n] for n in sorted(merged)),
+        params=cached.params,
+    ).select(cached.params)
+    etags = {str(n): known[n].etags for n in known}
+    etags.update({str(number): tags for number, tags in result.etags.items()})
+    snapshot = _save(project, store, snapshot, base_url, etags, recorder)
+    if result.checkpoint is not None:
+        result.checkpoint.discard()
+    return SeedResult(
+        snapshot=snapshot, source="refreshed", requests=result.requests, quota_left=result.quota_left, notes=result.notes
+    )
+
+
+def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, FetchedPull]:
+    from pytest_ghseed.fetch.fetcher import FetchedPull  # noqa: F811 (runtime import of the type above)
+
+    try:
+        etags = store.load_metadata().etags
+    except CacheError:
+        etags = {}
+    return {pr.number: FetchedPull(pr=pr, etags=etags.get(str(pr.number), {})) for pr in snapshot.prs}
+
+
+def _save(
+    project: Project,
+    store: ProjectStore,
+    snapshot: Snapshot,
+    base_url: str,
+    etags: dict[str, dict[str, str]],
+    recorder: CassetteRecorder,
+) -> Snapshot:
+    """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
+    from pytest_ghseed.cache.cassettes import check_no_leak
+
+    text = dump_json(snapshot.to_dict()).decode("utf-8")
+    scrubbed = recorder.scrubber.scrub(text)
+    if scrubbed != text:
+        # Token-shaped text in a PR body: the stored (and returned) data is the scrubbed one, as in the cassettes.
+        snapshot = Snapshot.from_dict(json.loads(scrubbed))
+    check_no_leak(recorder.scrubber, scrubbed, store.snapshot_path)
+    metadata = Metadata(
+        project=project.name,
+        repository=project.full_name,
+        recorded_at=snapshot.recorded_at,
+        tool_version=TOOL_VERSION,
+        schema_version=SCHEMA_VERSION,
+        pr_count=len(snapshot.prs),
+        params=snapshot.params.to_dict(),
+        base_url=recorder.scrubber.scrub(base_url),
+        etags=etags,
+    )
+    store.save(snapshot, metadata)
+    return snapshot
+
+
+def rebuild(store: ProjectStore) -> Snapshot:
+    """Rebuild a project's snapshot from its cassettes alone (no network)."""
+    from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
+
+    return snapshot_from_cassettes(store)
+
+
+def _discard_checkpoint(path: Path) -> None:
+    from pytest_ghseed.fetch.checkpoint import data_log_path
+
+    for candidate in (path, data_log_path(path)):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _describe(params: FetchParams) -> str:
+    parts = [f"max_prs={params.max_prs}", f"state={params.state}", f"order={params.order}"]
+    if params.since:
+        parts.append(f"since={params.since.date()}")
+    if params.until:
+        parts.append(f"until={params.until.date()}")
+    return ", ".join(parts)

@@ -1,0 +1,36 @@
+"""One HTTP exchange with GitHub: what the fetcher hands to a recorder (the cassettes).
+
+A neutral module, so that ``fetch`` (which produces exchanges) and ``cache`` (which records them)
+need not import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request and its answer, before any scrubbing."""
+
+    method: str
+    url: str  # absolute, with query
+    request_headers: dict[str, str]
+    status: int
+    response_headers: dict[str, str]
+    body: str
+
+
+Recorder = Callable[[Exchange], None]
+
+
+class TrafficSink(Protocol):
+    """A recorder that also learns when a unit of work is finished, so it can persist it."""
+
+    def __call__(self, exchange: Exchange) -> None: ...
+
+    def flush_listing(self) -> None: ...
+
+    def flush_pr(self, number: int) -> None: ...

@@ -1,0 +1,153 @@
+"""`ghseed fetch` as users run it: real subprocesses of the console script against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_ghseed.cli import main
+from pytest_ghseed.models import Snapshot
+from tests.conftest import REPO
+
+GHSEED = str(Path(sys.executable).with_name("ghseed"))
+
+
+def ghseed_env(tokens: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env["GITHUB_TOKENS"] = tokens
+    return env
+
+
+def detail_fetches(stats_counts: dict[str, int], number: int) -> int:
+    """Successful GETs of one PR's detail (the first request of every PR's fetch)."""
+    path = f"/repos/{REPO}/pulls/{number}"
+    return sum(count for key, count in stats_counts.items() if key.split("?")[0] == path)
+
+
+def complete_records(log: Path) -> set[int]:
+    """PR numbers whose line in the checkpoint's data log is complete."""
+    if not log.exists():
+        return set()
+    done = set()
+    for line in log.read_bytes().split(b"\n"):
+        try:
+            done.add(int(json.loads(line)["number"]))
+        except (ValueError, KeyError):
+            continue
+    return done
+
+
+def test_sigkill_five_times_then_resume_gives_the_truth_without_refetching(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """Killed with SIGKILL at random moments five times, each rerun resumes: final data equals the truth and no finished PR is fetched again."""
+    emu = emulator_factory(n_prs=100, extremes=True, latency_seconds=0.05)
+    cache = tmp_path / "cache"
+    command = [GHSEED, "fetch", REPO, "--all-prs", "--base-url", emu.base_url, "--cache-dir", str(cache)]
+    env = ghseed_env("tok-alice-1,tok-bob")
+    log = cache / "acme__widgets" / "checkpoint.prs.jsonl"
+    rng = random.Random(1234)
+    done_before: set[int] = set()
+    for kill in range(5):
+        # One worker, so that each run gets only part of the way before its kill.
+        process = subprocess.Popen(
+            [*command, "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(1.8, 3.0))  # the CLI needs about 1.3 s to start and probe the tokens
+        assert process.poll() is None, f"run {kill + 1} finished before its kill; make the data set larger"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        refetched = [n for n in sorted(done_before) if detail_fetches(emu.stats.fetch_counts, n)]
+        assert refetched == [], f"PRs complete before kill {kill} were fetched again: {refetched}"
+        done_now = complete_records(log)
+        assert done_now >= done_before, "a kill must never lose a finished PR"
+        done_before = done_now
+        emu.reset_stats()
+    assert done_before, "the runs should have finished some PRs between kills"
+    emu.set_faults(latency_seconds=0.0)
+    final = subprocess.run([*command, "--workers", "8"], env=env, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert [n for n in sorted(done_before) if detail_fetches(emu.stats.fetch_counts, n)] == []
+    snapshot = Snapshot.from_dict(json.loads((cache / "acme__widgets" / "snapshot.json").read_text()))
+    assert [pr.to_dict() for pr in snapshot.prs] == [pr.to_dict() for pr in emu.truth(REPO)]
+    assert not log.exists(), "a finished fetch discards its checkpoint"
+
+
+def test_bad_token_exits_2_without_showing_it(emulator_factory, tmp_path: Path) -> None:
+    """A token GitHub rejects: exit 2, a message naming its position, and the token nowhere in the output."""
+    emu = emulator_factory(n_prs=2)
+    secret = "ghp_" + "Q1w2E3r4" * 4 + "Zz9x"
+    result = subprocess.run(
+        [GHSEED, "fetch", REPO, "--base-url", emu.base_url, "--cache-dir", str(tmp_path)],
+        env=ghseed_env(f"tok-bob,{secret}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "token #2" in result.stderr and "Bad credentials" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_repository_exits_1_with_a_clear_message(
+    emulator_factory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown repository ends with exit 1 and a message naming it."""
+    emu = emulator_factory(n_prs=2)
+    monkeypatch.setenv("GITHUB_TOKENS", "tok-bob")
+    code = main(["fetch", "acme/missing", "--base-url", emu.base_url, "--cache-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "acme/missing" in err and "not found" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["fetch", "not a project"], "neither owner/repo"),
+        (["fetch", "posthog", "--workers", "0"], "--workers must be a whole number of at least 1, got '0'"),
+        (["fetch", "posthog", "--state", "merged"], "--state must be one of all, open, closed; got 'merged'"),
+        (["fetch", "posthog", "--since", "last week"], "--since must be an ISO date"),
+        (["fetch", "posthog", "--base-url", "ftp://x"], "not an http(s) URL"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_the_value(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Malformed input exits 2 with a message quoting the value and what fits, never a traceback."""
+    assert main(argv) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_fetch_prints_plain_progress_when_not_a_terminal(emulator_factory, tmp_path: Path) -> None:
+    """Off a terminal, progress comes as plain lines with PRs done, requests and quota; the result line names the snapshot."""
+    emu = emulator_factory(n_prs=8)
+    result = subprocess.run(
+        [GHSEED, "fetch", REPO, "--max-prs", "5", "--base-url", emu.base_url, "--cache-dir", str(tmp_path)],
+        env=ghseed_env("tok-alice-1,tok-alice-2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "acme/widgets: 5/5 PRs" in result.stderr
+    assert "quota left: alice" in result.stderr
+    assert "token #2 belongs to alice like token #1" in result.stderr
+    assert "\r" not in result.stderr
+    assert "5 PRs fetched" in result.stdout
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the version; `fetch --help` shows an example; both exit 0."""
+    assert main(["--version"]) == 0
+    assert "ghseed 0.1.0" in capsys.readouterr().out
+    assert main(["fetch", "--help"]) == 0
+    assert "example: GITHUB_TOKENS=" in capsys.readouterr().out

@@ -1,0 +1,225 @@
+"""The fetcher end to end: PyGithub -> requests -> the emulator over HTTP, under limits and faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong, UsageError
+from pytest_ghseed.fetch.fetcher import fetch_pulls
+from pytest_ghseed.fetch.ratelimit import RetryPolicy
+from pytest_ghseed.models import FetchParams, PullRequest
+from pytest_ghseed.progress import ProgressEvent
+from tests.conftest import REPO
+
+#: Waits scaled down for tests: GitHub's 60 s minimum for an unhinted secondary limit becomes 0.2 s.
+FAST = RetryPolicy(min_secondary_wait=0.2, backoff_base=0.01, backoff_max=0.3)
+ALL = FetchParams(max_prs=None)
+
+
+def assert_same_prs(got: tuple[PullRequest, ...] | list[PullRequest], truth: list[PullRequest]) -> None:
+    """Field by field, so a mismatch names the PR and the field."""
+    by_number = {pr.number: pr for pr in got}
+    assert sorted(by_number) == [pr.number for pr in truth]
+    for expected in truth:
+        actual = by_number[expected.number].to_dict()
+        for key, value in expected.to_dict().items():
+            assert actual[key] == value, f"PR #{expected.number} field {key} differs"
+
+
+def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(emulator_factory, tmp_path: Path) -> None:
+    """Two users, tight secondary limits, 5% 5xx, 20 ms latency: complete, exact, and no violations."""
+    emu = emulator_factory(
+        n_prs=30,
+        extremes=True,
+        secondary_max_concurrent=3,
+        secondary_block_seconds=0.3,
+        fault_5xx_rate=0.05,
+        latency_seconds=0.02,
+        fault_seed=11,
+    )
+    events: list[ProgressEvent] = []
+    result = fetch_pulls(
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-alice-1", "tok-bob"],
+        workers=8,
+        policy=FAST,
+        on_event=events.append,
+    )
+    stats = emu.stats
+    assert_same_prs(result.prs, emu.truth(REPO))
+    assert stats.violations == 0
+    assert stats.responses_by_status.get(502, 0) + stats.responses_by_status.get(503, 0) > 0
+    assert stats.secondary_hits > 0, "the test must actually exercise the secondary limit"
+    assert any(e.kind == "wait" and e.wait and "secondary" in (e.reason or "") for e in events)
+    assert stats.max_concurrency_by_user["alice"] <= 8
+
+
+def test_no_duplicate_fetches_and_empty_sublists_skipped(emulator_factory, tmp_path: Path) -> None:
+    """Each resource is fetched once; a sub-list whose count is 0 is never asked for."""
+    emu = emulator_factory(n_prs=20)
+    result = fetch_pulls(
+        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
+    )
+    stats = emu.stats
+    assert stats.duplicate_fetches == 0
+    truth = emu.truth(REPO)
+    silent = [pr.number for pr in truth if pr.comments_count == 0]
+    assert silent, "the data set should have PRs without issue comments"
+    for number in silent:
+        assert stats.requests_by_path(f"/repos/{REPO}/issues/{number}/comments") == 0
+    no_review_comments = [pr.number for pr in truth if pr.review_comments_count == 0]
+    for number in no_review_comments:
+        assert stats.requests_by_path(f"/repos/{REPO}/pulls/{number}/comments") == 0
+    assert result.requests == stats.total_requests - stats.requests_by_path("/rate_limit") - stats.requests_by_path("/user")
+
+
+def test_caps_are_recorded_as_truncation(emulator_factory, tmp_path: Path) -> None:
+    """The 300-commit PR stops at 250 commits and the 3,100-file PR at 3,000 files, flagged as truncated."""
+    emu = emulator_factory(n_prs=20, extremes=True)
+    result = fetch_pulls(
+        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
+    )
+    truncated_commits = [pr for pr in result.prs if pr.commits_truncated]
+    truncated_files = [pr for pr in result.prs if pr.files_truncated]
+    assert [len(pr.commits) for pr in truncated_commits] == [250]
+    assert truncated_commits[0].commits_count > 250
+    assert [len(pr.files) for pr in truncated_files] == [3000]
+    assert all(not pr.commits_truncated for pr in result.prs if pr.commits_count <= 250)
+
+
+def test_exhausted_account_switches_then_all_wait_for_reset(emulator_factory, tmp_path: Path) -> None:
+    """A spent account is parked and the other used; when both are spent the run waits for reset, says so, and completes."""
+    emu = emulator_factory(n_prs=16, primary_limit=30, window_seconds=2.0)
+    events: list[ProgressEvent] = []
+    result = fetch_pulls(
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-alice-1", "tok-bob"],
+        workers=4,
+        policy=FAST,
+        on_event=events.append,
+    )
+    stats = emu.stats
+    assert_same_prs(result.prs, emu.truth(REPO))
+    assert stats.requests_by_token["tok-alice-1"] > 20 and stats.requests_by_token["tok-bob"] > 20
+    waits = [e for e in events if e.kind == "wait"]
+    assert any("every token is parked" in (e.reason or "") for e in waits)
+    assert all(e.wait is not None and 0 < e.wait <= 3.5 for e in waits)
+    assert any("waiting" in e.describe() and "s" in e.describe() for e in waits)
+    assert stats.violations == 0
+
+
+def test_gives_up_when_reset_is_beyond_max_wait(emulator_factory, tmp_path: Path) -> None:
+    """With every account spent and the reset far away, the run stops with a clear error."""
+    emu = emulator_factory(n_prs=10, primary_limit=6, window_seconds=600.0)
+    with pytest.raises(RateLimitWaitTooLong, match="max_wait=1s"):
+        fetch_pulls(
+            REPO,
+            ALL,
+            checkpoint_path=tmp_path / "cp.json",
+            base_url=emu.base_url,
+            tokens=["tok-alice-1"],
+            max_wait=1.0,
+            policy=FAST,
+        )
+    assert emu.stats.violations == 0
+
+
+def test_injected_secondary_without_hint_pauses_all_threads(emulator_factory, tmp_path: Path) -> None:
+    """A secondary limit with no hint at all is waited out (min wait, scaled down) with no request during the block."""
+    emu = emulator_factory(n_prs=12, secondary_block_seconds=0.15)
+    emu.inject_secondary(count=2, user="alice", variant="none")
+    result = fetch_pulls(
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-alice-1"],
+        workers=6,
+        policy=FAST,
+    )
+    assert_same_prs(result.prs, emu.truth(REPO))
+    assert emu.stats.secondary_hits >= 1
+    assert emu.stats.violations == 0
+
+
+def test_recent_oldest_and_date_range_plans(emulator_factory, tmp_path: Path) -> None:
+    """The plan takes the most recent max_prs by default, the oldest on request, or a created range."""
+    emu = emulator_factory(n_prs=25)
+    truth = emu.truth(REPO)
+    numbers = [pr.number for pr in truth]
+
+    def run(params: FetchParams, name: str) -> list[int]:
+        result = fetch_pulls(
+            REPO, params, checkpoint_path=tmp_path / f"{name}.json", base_url=emu.base_url, tokens=["tok-bob"]
+        )
+        return [pr.number for pr in result.prs]
+
+    assert run(FetchParams(max_prs=5), "recent") == numbers[-5:]
+    assert run(FetchParams(max_prs=5, order="oldest"), "oldest") == numbers[:5]
+    since = truth[10].created_at
+    until = truth[14].created_at + timedelta(seconds=1)
+    assert run(FetchParams(max_prs=None, since=since, until=until), "range") == numbers[10:15]
+    closed = [pr.number for pr in truth if pr.state == "closed"]
+    assert run(FetchParams(max_prs=None, state="closed"), "closed") == closed
+
+
+def test_enterprise_prefix_works(emulator_factory, tmp_path: Path) -> None:
+    """A GitHub Enterprise base URL (/api/v3) fetches the same data."""
+    emu = emulator_factory(n_prs=6)
+    result = fetch_pulls(
+        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.enterprise_url, tokens=["tok-bob"]
+    )
+    assert_same_prs(result.prs, emu.truth(REPO))
+
+
+def test_unknown_repository_is_a_clear_error(emulator_factory, tmp_path: Path) -> None:
+    """A repository GitHub does not know gives an error naming it and the next step."""
+    emu = emulator_factory(n_prs=2)
+    with pytest.raises(FetchError, match=r"GET /repos/acme/nope failed .*not found.*check the repository name"):
+        fetch_pulls(
+            "acme/nope", ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob"]
+        )
+
+
+def test_bad_token_names_position_and_fingerprint_only(emulator_factory, tmp_path: Path) -> None:
+    """A 401 at start names the token's position and fingerprint, never the token."""
+    emu = emulator_factory(n_prs=2)
+    secret = "ghp_" + "Z" * 36
+    with pytest.raises(UsageError, match=r"token #2 \(sha256:[0-9a-f]{8}\)") as info:
+        fetch_pulls(
+            REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob", secret]
+        )
+    assert secret not in str(info.value)
+    assert "ZZZZ" not in str(info.value)
+
+
+def test_token_revoked_mid_run_stops_with_a_clear_error(emulator_factory, tmp_path: Path) -> None:
+    """A token revoked during the crawl ends the run with a message naming it by position; finished PRs stay."""
+    emu = emulator_factory(n_prs=12, latency_seconds=0.01)
+    revoked: list[bool] = []
+
+    def revoke_after_first_pr(event: ProgressEvent) -> None:
+        if event.kind == "pr_done" and not revoked:
+            emu.revoke_token("tok-bob")
+            revoked.append(True)
+
+    with pytest.raises(FetchError, match=r"token #1.*revoked or expired"):
+        fetch_pulls(
+            REPO,
+            ALL,
+            checkpoint_path=tmp_path / "cp.json",
+            base_url=emu.base_url,
+            tokens=["tok-bob"],
+            workers=1,
+            on_event=revoke_after_first_pr,
+        )
+    assert (tmp_path / "cp.prs.jsonl").read_text().count("\n") >= 1

@@ -1,0 +1,155 @@
+"""TokenPool unit tests: selection by quota, owner de-duplication, parking, pausing, giving up."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pytest_ghseed.errors import RateLimitWaitTooLong
+from pytest_ghseed.fetch.tokens import TokenPool, TokenProbe, fingerprint, tokens_from_env
+from pytest_ghseed.progress import ProgressEvent
+
+
+def probe(position: int, login: str, remaining: int, reset: float = 10_000.0, limit: int = 5000) -> TokenProbe:
+    return TokenProbe(
+        position=position, token=f"tok-{position}", login=login, limit=limit, remaining=remaining, reset=reset
+    )
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_tokens_from_env_prefers_the_list_and_drops_blanks() -> None:
+    """GITHUB_TOKENS wins over GITHUB_TOKEN; blanks and spaces are dropped."""
+    assert tokens_from_env({"GITHUB_TOKENS": " a, ,b ", "GITHUB_TOKEN": "c"}) == ["a", "b"]
+    assert tokens_from_env({"GITHUB_TOKEN": " c "}) == ["c"]
+    assert tokens_from_env({}) == []
+
+
+def test_fingerprint_is_short_stable_and_hides_the_token() -> None:
+    """A fingerprint names a token without containing any of it."""
+    token = "ghp_" + "A" * 36
+    assert fingerprint(token) == fingerprint(token)
+    assert "AAAA" not in fingerprint(token)
+    assert len(fingerprint(token)) == len("sha256:") + 8
+
+
+def test_picks_the_account_with_most_quota() -> None:
+    """The account with the most remaining quota sends the next request."""
+    pool = TokenPool([probe(1, "alice", 10), probe(2, "bob", 500)], clock=FakeClock())
+    lease = pool.acquire()
+    assert lease.account.login == "bob"
+    pool.release(lease, {"x-ratelimit-remaining": "3", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "10000"}, ok=True)
+    assert pool.acquire().account.login == "alice"
+
+
+def test_tokens_of_one_user_count_once() -> None:
+    """Two tokens of one user share one budget: the second is noted and not used."""
+    pool = TokenPool([probe(1, "alice", 100), probe(2, "alice", 100), probe(3, "bob", 50)])
+    assert [a.login for a in pool.accounts] == ["alice", "bob"]
+    assert pool.total_remaining == 150
+    assert any("token #2 belongs to alice" in note for note in pool.notes)
+    assert all("tok-" not in note for note in pool.notes)
+
+
+def test_headers_update_quota_and_a_new_window_replaces_it() -> None:
+    """Within a window the lower figure wins; a later reset brings the new window's figure."""
+    clock = FakeClock()
+    pool = TokenPool([probe(1, "alice", 100, reset=2000)], clock=clock)
+    lease = pool.acquire()
+    pool.release(lease, {"X-RateLimit-Remaining": "42", "X-RateLimit-Limit": "5000", "X-RateLimit-Reset": "2000"}, ok=True)
+    assert pool.quota() == {"alice": 42}
+    lease = pool.acquire()
+    pool.release(lease, {"x-ratelimit-remaining": "4999", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "5600"}, ok=True)
+    assert pool.quota() == {"alice": 4999}
+
+
+def test_spent_account_is_parked_until_reset_and_the_other_is_used() -> None:
+    """An account at 0 is skipped while another has quota."""
+    clock = FakeClock()
+    pool = TokenPool([probe(1, "alice", 1, reset=1500), probe(2, "bob", 1, reset=1500)], clock=clock)
+    first = pool.acquire()
+    second = pool.acquire()
+    assert {first.account.login, second.account.login} == {"alice", "bob"}
+
+
+def test_all_parked_waits_for_the_earliest_reset_and_says_so() -> None:
+    """With every account spent, acquire waits until the earliest reset and emits a wait event."""
+    events: list[ProgressEvent] = []
+    now = time.time()
+    pool = TokenPool([probe(1, "alice", 0, reset=now + 0.3), probe(2, "bob", 0, reset=now + 5)], on_event=events.append)
+    started = time.monotonic()
+    lease = pool.acquire()
+    assert lease.account.login == "alice"
+    assert time.monotonic() - started >= 0.2
+    waits = [e for e in events if e.kind == "wait"]
+    assert waits and waits[0].wait is not None and 0 < waits[0].wait <= 0.3
+    assert "every token is parked" in (waits[0].reason or "")
+
+
+def test_gives_up_when_the_wait_exceeds_max_wait() -> None:
+    """When the earliest reset is further than max_wait, a clear error names the accounts, not tokens."""
+    clock = FakeClock()
+    pool = TokenPool([probe(1, "alice", 0, reset=clock.now + 900)], clock=clock, max_wait=60)
+    with pytest.raises(RateLimitWaitTooLong, match=r"earliest reset is in 900s.*max_wait=60s") as info:
+        pool.acquire()
+    assert "alice (token #1)" in str(info.value)
+    assert "tok-1" not in str(info.value)
+
+
+def test_block_pauses_every_thread_of_that_user() -> None:
+    """After a secondary limit, no thread gets a lease on that user until the block ends."""
+    pool = TokenPool([probe(1, "alice", 100)], max_in_flight=4)
+    lease = pool.acquire()
+    pool.block(lease.account, 0.3, "secondary rate limit", secondary=True)
+    pool.release(lease, None, ok=False)
+    got: list[float] = []
+    started = time.monotonic()
+
+    def worker() -> None:
+        leased = pool.acquire()
+        got.append(time.monotonic() - started)
+        pool.release(leased, None, ok=True)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 3
+    assert min(got) >= 0.25
+
+
+def test_secondary_limit_halves_concurrency_and_successes_restore_it() -> None:
+    """A secondary limit halves how many requests one user may have in flight; a success streak adds one back."""
+    pool = TokenPool([probe(1, "alice", 1000)], max_in_flight=8)
+    account = pool.accounts[0]
+    lease = pool.acquire()
+    pool.block(account, 0.0, "secondary", secondary=True)
+    pool.release(lease, None, ok=False)
+    assert account.allowed_in_flight == 4
+    for _ in range(20):
+        pool.release(pool.acquire(), None, ok=True)
+    assert account.allowed_in_flight == 5
+
+
+def test_in_flight_cap_per_user() -> None:
+    """No more than max_in_flight leases exist at once for one user."""
+    pool = TokenPool([probe(1, "alice", 1000)], max_in_flight=2)
+    first, second = pool.acquire(), pool.acquire()
+    third: list[object] = []
+    thread = threading.Thread(target=lambda: third.append(pool.acquire()))
+    thread.start()
+    thread.join(timeout=0.2)
+    assert third == []
+    pool.release(first, None, ok=True)
+    thread.join(timeout=2)
+    assert len(third) == 1
+    pool.release(second, None, ok=True)
