@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pytest_ghseed.errors import GhseedError
+import os
+from pathlib import Path
+
+from pytest_ghseed.errors import CacheError, GhseedError, UsageError
 from pytest_ghseed.models import (
     Commit,
     FetchParams,
@@ -18,7 +21,28 @@ from pytest_ghseed.models import (
 
 __version__ = "0.1.0"
 
+
+def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = "cassettes") -> Snapshot:
+    """The recorded Snapshot of ``project`` (preset, owner/repo) from ``cache_dir``, without any network.
+
+    A corrupt snapshot is moved aside and rebuilt from the cassettes; nothing recorded raises
+    ``CacheError`` naming the command that records it.
+    """
+    from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.seed import load_cached, record_command
+    from pytest_ghseed.settings import resolve_project
+
+    resolved = resolve_project(project)
+    folder = Path(cache_dir)
+    snapshot = load_cached(ProjectStore(folder, resolved.folder), [])
+    if snapshot is None:
+        msg = f"nothing is recorded for {resolved.name!r} in {folder}; record it with: {record_command(resolved, folder)}"
+        raise CacheError(msg)
+    return snapshot
+
+
 __all__ = [
+    "CacheError",
     "Commit",
     "FetchParams",
     "FileChange",
@@ -29,6 +53,8 @@ __all__ = [
     "Review",
     "ReviewComment",
     "Snapshot",
+    "UsageError",
     "User",
     "__version__",
+    "load_snapshot",
 ]

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import posixpath
 import random
 import secrets
 import zlib
@@ -366,15 +367,15 @@ def _distinct_paths(rng: random.Random, pool: Seq[str], count: int) -> list[str]
     """``count`` distinct paths from ``pool``; past its size, numbered variants of its paths."""
     if count <= len(pool):
         return rng.sample(pool, count)
-    extra = [
-        f"{path.rpartition('.')[0] or path}_{n}.{path.rpartition('.')[2]}" for n, path in enumerate(pool)
-    ]
-    chosen = list(pool)
-    index = 0
+    # GitHub never lists a path twice in one pull request, even one larger than the known tree.
+    chosen, taken, index = list(pool), set(pool), 0
     while len(chosen) < count:
-        # Numbered variants: a pull request never lists one path twice, even beyond the real tree.
-        chosen.append(f"{extra[index % len(extra)]}_{index // len(extra)}")
+        root, ext = posixpath.splitext(pool[index % len(pool)])
+        candidate = f"{root}_{index // len(pool) + 1}{ext}"
         index += 1
+        if candidate not in taken:
+            taken.add(candidate)
+            chosen.append(candidate)
     rng.shuffle(chosen)
     return chosen
 
@@ -383,10 +384,6 @@ def _outcome_of(pr: PullRequest) -> Outcome:
     if pr.merged:
         return "merged"
     return "open" if pr.state == "open" else "closed"
-
-
-def _draw_ecdf(rng: random.Random, values: Seq[int]) -> int:
-    return values[rng.randrange(len(values))]
 
 
 class SnapshotSource(Source):
@@ -526,7 +523,7 @@ class SnapshotSource(Source):
         for candidate in (outcome, "merged", "closed", "open"):
             values = self._durations[candidate]
             if values:
-                return timedelta(seconds=_draw_ecdf(rng, values))
+                return timedelta(seconds=rng.choice(values))
         raise AssertionError("a non-empty snapshot has at least one duration")  # pragma: no cover
 
     def shapes(self, rng: random.Random, *, large: bool, kind: AuthorKind) -> list[FileShape]:
@@ -844,8 +841,8 @@ class PullRequestFactory(Factory[PullRequest]):
     ``outcome`` ("open" / "merged" / "closed"), ``n_commits``, ``n_review_comments``,
     ``n_issue_comments``, ``duration`` (time to merge/close), ``rng`` and ``source``.
 
-    pytest-factoryboy passes only declarations, not traits, to ``register``; give the parameter a
-    trait sets instead: ``register(PullRequestFactory, "merged_pull_request", outcome="merged")``.
+    With pytest-factoryboy, traits work as overrides too:
+    ``register(PullRequestFactory, "merged_pull_request", merged=True)``.
     """
 
     class Meta:
@@ -885,7 +882,7 @@ class PullRequestFactory(Factory[PullRequest]):
     id = LazyAttribute(lambda o: o.source.pr_id(o.number))
     title = LazyAttribute(lambda o: o.drawn_text[0])
     body = LazyAttribute(lambda o: o.drawn_text[1])
-    # is_merged counts too: pytest-factoryboy cannot pass traits, so its users override fields.
+    # is_merged counts too, so that overriding the field alone still gives a consistent pull.
     state = LazyAttribute(lambda o: "open" if o.drawn_outcome == "open" and not o.is_merged else "closed")
     is_merged = LazyAttribute(lambda o: o.drawn_outcome == "merged")
     is_draft = LazyAttribute(lambda o: o.state == "open" and o.rng.random() < o.source.draft_rate)

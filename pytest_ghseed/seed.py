@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pytest_ghseed.cache.store import TOOL_VERSION, Metadata, ProjectStore, dump_json
 from pytest_ghseed.errors import CacheError
-from pytest_ghseed.models import SCHEMA_VERSION, FetchParams, Snapshot
+from pytest_ghseed.models import SCHEMA_VERSION, FetchParams, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.settings import Project
 
@@ -43,6 +43,8 @@ DEFAULT_CACHE_DIR = Path("cassettes")
 #: A refresh looks a little before the recording time: clocks differ, and a PR updated while the
 #: previous fetch ran may have been read before its update.
 _REFRESH_OVERLAP = timedelta(minutes=5)
+#: Where the repository's own ETag sits among the per-PR ETags of the metadata.
+REPOSITORY_ETAG_KEY = "repository"
 
 
 class CacheMissing(CacheError):
@@ -129,7 +131,7 @@ def _ensure_locked(
             raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
     if cached is not None and cached.params.covers(params):
-        stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() > max_age
+        stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
         if mode == "new_episodes" or stale:
             if stale:
                 notes.append(f"the cache is older than max_age ({max_age:.0f}s): refreshing")
@@ -258,6 +260,8 @@ def fetch_and_save(
         params=params,
     )
     etags = {str(number): tags for number, tags in result.etags.items()}
+    if result.repository_etag:
+        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
     snapshot = _save(project, store, snapshot, base_url, etags, recorder)
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
@@ -299,6 +303,7 @@ def refresh(
             sink=recorder,
             updated_since=cached.recorded_at - _REFRESH_OVERLAP,
             previous=known,
+            known_repository=_known_repository(store, cached),
         )
     merged = {pr.number: pr for pr in cached.prs}
     merged.update({pr.number: pr for pr in result.prs})
@@ -310,12 +315,22 @@ def refresh(
     ).select(cached.params)
     etags = {str(n): known[n].etags for n in known}
     etags.update({str(number): tags for number, tags in result.etags.items()})
+    if result.repository_etag:
+        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
     snapshot = _save(project, store, snapshot, base_url, etags, recorder)
     if result.checkpoint is not None:
         result.checkpoint.discard()
     return SeedResult(
         snapshot=snapshot, source="refreshed", requests=result.requests, quota_left=result.quota_left, notes=result.notes
     )
+
+
+def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Repository, str] | None:
+    try:
+        etag = store.load_metadata().etags.get(REPOSITORY_ETAG_KEY, {}).get("detail")
+    except CacheError:
+        return None
+    return (snapshot.repository, etag) if etag else None
 
 
 def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, FetchedPull]:
@@ -325,7 +340,7 @@ def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, Fetche
         etags = store.load_metadata().etags
     except CacheError:
         etags = {}
-    return {pr.number: FetchedPull(pr=pr, etags=etags.get(str(pr.number), {})) for pr in snapshot.prs}
+    return {pr.number: FetchedPull(pr=pr, etags=dict(etags.get(str(pr.number), {}))) for pr in snapshot.prs}
 
 
 def _save(

@@ -241,7 +241,7 @@ def test_single_object_factories_build_models() -> None:
 
 
 def test_pytest_factoryboy_registration(pytester: pytest.Pytester) -> None:
-    """register(PullRequestFactory) gives pull_request / pull_request_factory fixtures, traits via params."""
+    """register(PullRequestFactory) gives pull_request and pull_request_factory; traits register too."""
     pytest.importorskip("pytest_factoryboy")
     pytester.makepyfile(
         """
@@ -251,22 +251,26 @@ def test_pytest_factoryboy_registration(pytester: pytest.Pytester) -> None:
         register(UserFactory)
         register(ReviewFactory)
         register(PullRequestFactory)
-        register(PullRequestFactory, "merged_pull_request", outcome="merged")
+        register(PullRequestFactory, "merged_pull_request", merged=True)
+        register(PullRequestFactory, "closed_pull_request", outcome="closed")
 
         def test_fixtures(pull_request, pull_request_factory, review, user):
             assert pull_request.commits_count == len(pull_request.commits)
             assert issubclass(pull_request_factory, PullRequestFactory)
             assert review.user == user
 
-        def test_registered_with_a_trait_parameter(merged_pull_request):
+        def test_registered_with_a_trait(merged_pull_request):
             assert merged_pull_request.merged and merged_pull_request.state == "closed"
+
+        def test_registered_with_a_parameter(closed_pull_request):
+            assert closed_pull_request.state == "closed" and not closed_pull_request.merged
 
         def test_traits_through_the_factory_fixture(pull_request_factory):
             assert pull_request_factory(draft=True).draft
         """
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 # -- seeded from a snapshot ---------------------------------------------------------------------------

@@ -79,7 +79,14 @@ def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -
         prs=tuple(sorted(prs, key=lambda pr: pr.number)),
         params=FetchParams(max_prs=None),
     )
-    return snapshot.select(params)
+    selected = snapshot.select(params)
+    if metadata is not None and len(selected.prs) != metadata.pr_count:
+        msg = (
+            f"the cassettes in {store.cassette_dir} hold {len(selected.prs)} of the {metadata.pr_count} recorded "
+            "pull requests (a cassette is missing); fetch again"
+        )
+        raise CacheError(msg)
+    return selected
 
 
 def _repository(path: Path) -> Repository | None:

@@ -46,6 +46,7 @@ class FetchResult:
     resumed: int  # pull requests taken from the checkpoint instead of fetched again
     quota_left: int  # primary quota left over all accounts, as GitHub last reported it
     etags: dict[int, dict[str, str]] = field(default_factory=dict)
+    repository_etag: str | None = None
     notes: tuple[str, ...] = ()
     #: Discard it once the result is saved elsewhere; until then it keeps a resumable copy.
     checkpoint: Checkpoint | None = None
@@ -101,13 +102,15 @@ class Fetcher:
         *,
         updated_since: datetime | None = None,
         previous: Mapping[int, FetchedPull] | None = None,
+        known_repository: tuple[Repository, str] | None = None,
     ) -> FetchResult:
         """Plan (unless the checkpoint has a plan), then fetch every planned PR not yet fetched.
 
         With ``updated_since`` the plan is the PRs created or updated since then (a refresh), and
-        ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota).
+        ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota);
+        ``known_repository`` (the repository and its ETag) does the same for the repository itself.
         """
-        repository = self.fetch_repository()
+        repository, repository_etag = self.fetch_repository(known_repository)
         if self.checkpoint.plan is None:
             if updated_since is None:
                 numbers, total_found = self.plan()
@@ -135,13 +138,17 @@ class Fetcher:
             resumed=resumed,
             quota_left=self.client.pool.total_remaining,
             etags={f.pr.number: f.etags for f in fetched},
+            repository_etag=repository_etag,
             notes=tuple(self.checkpoint.notes),
             checkpoint=self.checkpoint,
         )
 
-    def fetch_repository(self) -> Repository:
-        response = self.client.get(f"/repos/{self.repo}")
-        return Repository.from_github(response.data)
+    def fetch_repository(self, known: tuple[Repository, str] | None = None) -> tuple[Repository, str | None]:
+        """The repository and its ETag; a known one is revalidated (304 costs no quota)."""
+        response = self.client.get(f"/repos/{self.repo}", etag=known[1] if known else None)
+        if response.status == 304 and known is not None:
+            return known
+        return Repository.from_github(response.data), response.etag
 
     def plan(self) -> tuple[list[int], int]:
         """The pull-request numbers to fetch, and how many the listing saw."""
@@ -329,6 +336,7 @@ def fetch_pulls(
     sink: TrafficSink | None = None,
     updated_since: datetime | None = None,
     previous: Mapping[int, FetchedPull] | None = None,
+    known_repository: tuple[Repository, str] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
     """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
@@ -348,4 +356,4 @@ def fetch_pulls(
     fetcher = Fetcher(
         client, full_name, params, checkpoint=checkpoint, workers=workers, on_event=on_event, sink=sink
     )
-    return fetcher.run(updated_since=updated_since, previous=previous)
+    return fetcher.run(updated_since=updated_since, previous=previous, known_repository=known_repository)

@@ -1,0 +1,8 @@
+"""Lets the example tests import the example application module next to them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
