@@ -37,6 +37,7 @@ NO_PROJECT = (
     "no ghseed project configured: run pytest with --ghseed-project=NAME (e.g. demo, posthog, owner/repo), "
     "set `ghseed_project = NAME` in the [pytest] ini section, or mark the test @pytest.mark.ghseed(project=NAME)"
 )
+_POSITIONAL = "__positional__"
 _outcomes_key = pytest.StashKey[dict[str, "SeedResult | GhseedError"]]()
 _lock = threading.Lock()
 
@@ -68,17 +69,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("ghseed")
     if marker is None:
         return
-    if marker.args:
-        msg = f"@pytest.mark.ghseed takes keyword arguments only ({', '.join(MARKER_KEYS)}), got {marker.args!r}"
-        raise pytest.UsageError(msg)
-    unknown = sorted(set(marker.kwargs) - set(MARKER_KEYS))
-    if unknown:
-        msg = (
-            f"@pytest.mark.ghseed on {metafunc.definition.nodeid} got unknown argument(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(MARKER_KEYS)}"
-        )
-        raise pytest.UsageError(msg)
+    # Errors in the marker are reported by the fixture (a clean failure of the marked test, no traceback).
     kwargs = tuple(sorted(marker.kwargs.items()))
+    if marker.args:
+        kwargs += ((_POSITIONAL, marker.args),)
     test_id = "ghseed:" + ",".join(f"{k}={v}" for k, v in kwargs)
     metafunc.parametrize("ghseed_selection", [kwargs], indirect=True, ids=[test_id], scope="session")
 
@@ -177,6 +171,12 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
 def ghseed_selection(request: pytest.FixtureRequest) -> Selection:
     """Which project and parameters this test's data comes from (command line > marker > ini)."""
     marker = dict(request.param) if hasattr(request, "param") else None
+    if marker and _POSITIONAL in marker:
+        msg = (
+            f"@pytest.mark.ghseed takes keyword arguments only ({', '.join(MARKER_KEYS)}), "
+            f"got positional {marker[_POSITIONAL]!r}"
+        )
+        pytest.fail(msg, pytrace=False)
     try:
         selection = _settings(request).select(marker)
     except UsageError as exc:

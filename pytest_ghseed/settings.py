@@ -273,7 +273,9 @@ def resolve_settings(
     )
     workers_value = _first(cli.get("workers"), ini.get("workers"), DEFAULT_WORKERS)
     workers = workers_value if isinstance(workers_value, int) else parse_positive_int(str(workers_value), "ghseed_workers")
-    base_url = _first(cli.get("base_url"), ini.get("base_url"), env.get("GITHUB_API_URL"))
+    # GITHUB_API_URL (the environment layer) is applied where the fetch happens, and not to the demo
+    # project, which runs on its built-in emulator: CI services such as GitHub Actions always set it.
+    base_url = _first(cli.get("base_url"), ini.get("base_url"))
     max_age_value = _first(cli.get("max_age"), ini.get("max_age"))
     max_age = (
         max_age_value

@@ -148,7 +148,7 @@ def test_rate_limit_and_user_endpoints(emu: Emulator) -> None:
 
 def test_tokens_of_one_user_share_a_budget() -> None:
     """tok-a and tok-b (both alice) spend one budget; bob's token is unaffected."""
-    with start(small_config(primary_limit=4)) as emu:
+    with start(small_config(primary_limit=4, violation_grace_seconds=0.0)) as emu:
         url = f"{emu.base_url}/repos/{REPO}"
         assert [get(url, token=t).status_code for t in ("tok-a", "tok-a", "tok-b", "tok-b")] == [200] * 4
         refused = get(url, token="tok-b")
@@ -245,7 +245,7 @@ def test_injected_secondary_variants(variant: str) -> None:
 
 def test_violations_counted_during_block() -> None:
     """Requests during a secondary block are refused again and counted as violations."""
-    with start(small_config(secondary_block_seconds=0.3)) as emu:
+    with start(small_config(secondary_block_seconds=0.3, violation_grace_seconds=0.0)) as emu:
         url = f"{emu.base_url}/repos/{REPO}"
         emu.inject_secondary(count=1, user="alice", abuse_message=True)
         first = get(url)
@@ -529,3 +529,13 @@ def test_module_entry_point_serves_until_interrupted() -> None:
     assert process.returncode == 0
     assert any("ghseed-demo-alice-1" in line for line in lines)
     assert "Traceback" not in err
+
+
+def test_requests_already_on_their_way_are_not_violations() -> None:
+    """A request arriving within the grace after a refusal went out is refused but not counted."""
+    with start(small_config(secondary_block_seconds=0.3, violation_grace_seconds=5.0)) as emu:
+        url = f"{emu.base_url}/repos/{REPO}"
+        emu.inject_secondary(count=1, user="alice")
+        assert get(url).status_code == 403
+        assert get(url).status_code == 403
+        assert emu.stats.violations == 0

@@ -53,12 +53,14 @@ def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -
         metadata = None
     repository: Repository | None = None
     prs: list[PullRequest] = []
+    bulk: BulkComments = {}
     for path in files:
         try:
             if path.name == f"{LISTING}{SUFFIX}":
                 repository = _repository(path) or repository
+                bulk = _bulk_comments(path)
             else:
-                pr = _pull_request(path)
+                pr = _pull_request(path, bulk)
                 if pr is not None:
                     prs.append(pr)
         except (CacheError, ValueError, KeyError, TypeError) as exc:
@@ -98,8 +100,38 @@ def _repository(path: Path) -> Repository | None:
     return found
 
 
-def _raw_pull(path: Path) -> dict[str, Any] | None:
-    """The last 200 body of a pull's detail and of each sub-list (pages joined), as GitHub sent them."""
+BulkComments = dict[str, dict[int, list[Any]]]
+_BULK = re.compile(r"/(pulls|issues)/comments$")
+_LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
+#: Comment lists the fetcher may read repository-wide, and the key of the PR detail that counts them.
+_BULK_LISTS = (("review_comments", "review_comments", "pull_request_url"), ("issue_comments", "comments", "issue_url"))
+
+
+def _bulk_comments(path: Path) -> BulkComments:
+    """Comments recorded through the repository-wide lists, grouped by pull request, oldest first."""
+    by_id: dict[str, dict[int, Any]] = {name: {} for name, _, _ in _BULK_LISTS}
+    for interaction in load_interactions(path):
+        match = _BULK.search(urllib.parse.urlsplit(interaction.uri).path)
+        if interaction.status != 200 or not match:
+            continue
+        name = "review_comments" if match.group(1) == "pulls" else "issue_comments"
+        for comment in json.loads(interaction.body):
+            by_id[name][int(comment["id"])] = comment  # a later recording of a comment wins
+    grouped: BulkComments = {}
+    for name, _count_key, link_key in _BULK_LISTS:
+        for comment in sorted(by_id[name].values(), key=lambda c: (c["created_at"], c["id"])):
+            linked = _LINKED_NUMBER.search(urllib.parse.urlsplit(str(comment.get(link_key, ""))).path)
+            if linked:
+                grouped.setdefault(name, {}).setdefault(int(linked.group(1)), []).append(comment)
+    return grouped
+
+
+def _raw_pull(path: Path, bulk: BulkComments | None = None) -> dict[str, Any] | None:
+    """The last 200 body of a pull's detail and of each sub-list (pages joined), as GitHub sent them.
+
+    Comment lists the fetcher read repository-wide (``bulk``, from the listing cassette) fill in what
+    the pull's own cassette lacks.
+    """
     detail: dict[str, Any] | None = None
     pages: dict[str, dict[int, list[Any]]] = {}
     for interaction in load_interactions(path):
@@ -126,11 +158,14 @@ def _raw_pull(path: Path) -> dict[str, Any] | None:
     for name in _LIST_NAMES.values():
         by_page = pages.get(name, {})
         raw[name] = [item for n in sorted(by_page) for item in by_page[n]]
+    for name, count_key, _link_key in _BULK_LISTS:
+        if name not in pages and int(detail.get(count_key, 0)) > 0:
+            raw[name] = list((bulk or {}).get(name, {}).get(int(detail["number"]), []))
     return raw
 
 
-def _pull_request(path: Path) -> PullRequest | None:
-    raw = _raw_pull(path)
+def _pull_request(path: Path, bulk: BulkComments) -> PullRequest | None:
+    raw = _raw_pull(path, bulk)
     if raw is None:
         return None
     detail = raw["detail"]
@@ -170,12 +205,14 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
         raise CacheError(msg)
     repo_text: str | None = None
     raws: list[dict[str, Any]] = []
+    bulk: BulkComments = {}
     for path in files:
         try:
             if path.name == f"{LISTING}{SUFFIX}":
                 repo_text = _repository_text(path) or repo_text
+                bulk = _bulk_comments(path)
             else:
-                raw = _raw_pull(path)
+                raw = _raw_pull(path, bulk)
                 if raw is not None:
                     raws.append(raw)
         except (ValueError, KeyError, TypeError) as exc:

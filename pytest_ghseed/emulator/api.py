@@ -133,6 +133,29 @@ def _pull_part(project: Project, pull: RawPull, part: str | None, query: Query, 
     return paginate(items, query, resource, f"/repositories/{project.repo_id}/{tail}")
 
 
+def _repo_comments(project: Project, kind: str, query: Query, resource: str) -> ApiResult:
+    """GitHub's repository-wide comment lists (``/pulls/comments``, ``/issues/comments``).
+
+    ``since`` keeps comments updated at or after it; ``sort`` is created (default) or updated;
+    ``direction`` defaults to asc. A crawler reads every PR's comments with a few pages of these.
+    """
+    params = dict(query)
+    sort = params.get("sort", "created")
+    direction = params.get("direction", "asc")
+    if sort not in ("created", "updated") or direction not in ("asc", "desc"):
+        return ApiResult(422, error_body(422, "Validation Failed"), resource)
+    since = _timestamp(params.get("since")) if params.get("since") else None
+    comments = [
+        comment
+        for pull in project.pulls()
+        for comment in (pull.review_comments if kind == "pulls" else pull.issue_comments)
+        if since is None or _timestamp(comment["updated_at"]) >= since
+    ]
+    key = _SORT_KEYS[sort]
+    comments.sort(key=lambda c: (key(c), c["id"]), reverse=direction == "desc")
+    return paginate(comments, query, resource, f"/repositories/{project.repo_id}/{kind}/comments")
+
+
 def resolve(projects: Mapping[str, Project], path: str, query: Query) -> ApiResult:
     """Answer ``GET path?query`` from the projects (keyed by lower-case ``owner/name``)."""
     path = path.rstrip("/") or "/"
@@ -153,6 +176,8 @@ def resolve(projects: Mapping[str, Project], path: str, query: Query) -> ApiResu
             return ApiResult(200, _dump(project.repo), resource)
         if rest == "/pulls":
             return _list_pulls(project, query, resource)
+        if rest in ("/pulls/comments", "/issues/comments"):
+            return _repo_comments(project, rest.split("/")[1], query, resource)
         part_match = _PULL_PART.match(rest)
         issue_match = _ISSUE_COMMENTS.match(rest)
         if part_match is not None:

@@ -36,6 +36,9 @@ class EmulatorConfig:
     secondary_block_seconds: float = 60.0
     secondary_variant: SecondaryVariant = "retry-after"
     secondary_status: int = 403
+    #: A request arriving this soon after a refusal went out was already on its way (a client thread
+    #: between its last check and the send); it is refused but not counted as a violation.
+    violation_grace_seconds: float = 0.01
     fault_5xx_rate: float = 0.0
     latency_seconds: float = 0.0
     fault_seed: int = 0

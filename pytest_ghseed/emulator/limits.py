@@ -129,12 +129,12 @@ class RateLimiter:
             account = self._account(identity)
             self._roll_window(account, now)
             if now < account.blocked_until:
-                told = sent_at >= account.block_told_at
+                told = sent_at >= account.block_told_at + cfg.violation_grace_seconds
                 return self._secondary(
                     account, now, account.block_variant, account.block_abuse, violation=told
                 )
             if account.reset_at is not None and account.used >= account.limit:
-                told = sent_at >= account.exhausted_told_at
+                told = sent_at >= account.exhausted_told_at + cfg.violation_grace_seconds
                 return Verdict("primary", self._quota(account, now), violation=told)
             account.recent.append(now)
             while account.recent and account.recent[0] <= now - cfg.secondary_window_seconds:

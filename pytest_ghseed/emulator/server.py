@@ -219,6 +219,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------------------------------
 
+    def _leave(self) -> None:
+        """End this request's in-flight count, once."""
+        in_flight = getattr(self, "_in_flight", None)
+        if in_flight is not None:
+            self._in_flight = None
+            identity, user = in_flight
+            self.emu.limiter.leave(identity)
+            self.emu._stats.leave(user)
+
     def _send(
         self,
         status: int,
@@ -228,6 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         extra: Mapping[str, str] | None = None,
     ) -> None:
         payload = b"" if text is None else text.encode()
+        # The request stops counting as in flight before its answer can reach the client: otherwise a
+        # client's next request could overlap it in the concurrency count without overlapping in fact.
+        self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("X-RateLimit-Limit", str(quota.limit))
@@ -283,11 +295,11 @@ class _Handler(BaseHTTPRequestHandler):
 
         emu._stats.enter(user)
         emu.limiter.enter(identity)
+        self._in_flight: tuple[str, str] | None = (identity, user)
         try:
             self._serve(identity, user, path, prefix, query, request_id, log)
         finally:
-            emu.limiter.leave(identity)
-            emu._stats.leave(user)
+            self._leave()
 
     def _serve(
         self,

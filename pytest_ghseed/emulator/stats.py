@@ -19,6 +19,8 @@ class LogRecord(NamedTuple):
     method: str
     path: str
     status: int
+    #: Refused because the client had already been told to wait (see ``Stats.violations``).
+    violation: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class StatsCollector:
             self._by_status[record.status] += 1
             self._secondary_hits += secondary_hit
             self._violations += violation
+            if violation:
+                record = record._replace(violation=True)
             if record.status == 200 and resource is not None and resource not in _NOT_RESOURCES:
                 self._fetches[resource] += 1
             self._log.append(record)

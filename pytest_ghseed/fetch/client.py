@@ -134,6 +134,10 @@ class GitHubClient:
         attempts = {"primary": 0, "secondary": 0, "transient": 0}
         while True:
             lease = self.pool.acquire()
+            if not self.pool.may_send(lease):
+                # Another thread was told to wait on this account since the lease was granted.
+                self.pool.release(lease, None, ok=True)
+                continue
             status, headers, body = self._send(lease, url, params, etag)
             ok = status is not None and (200 <= status < 300 or status == 304)
             self.pool.release(lease, headers, ok=ok)

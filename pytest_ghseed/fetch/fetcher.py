@@ -13,6 +13,7 @@ pull request is appended to the checkpoint at once: a kill loses only the ones i
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -26,7 +27,15 @@ from pytest_ghseed.fetch.checkpoint import Checkpoint
 from pytest_ghseed.fetch.client import DEFAULT_BASE_URL, GitHubClient, Response, probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.fetch.tokens import DEFAULT_MAX_IN_FLIGHT, TokenPool, tokens_from_env
-from pytest_ghseed.models import FetchParams, PullRequest, Repository, parse_datetime
+from pytest_ghseed.models import (
+    FetchParams,
+    IssueComment,
+    PullRequest,
+    Repository,
+    ReviewComment,
+    format_datetime,
+    parse_datetime,
+)
 from pytest_ghseed.progress import EventKind, ProgressEvent
 from pytest_ghseed.traffic import TrafficSink
 
@@ -94,6 +103,9 @@ class Fetcher:
         self._done = 0
         self._total = 0
         self._lock = threading.Lock()
+        # Filled by a fresh plan: creation times, and comments read through repository-wide lists.
+        self._created: dict[int, datetime] = {}
+        self._bulk: dict[str, dict[int, list[Any]]] = {}
 
     # -- the two phases --------------------------------------------------------------------------
 
@@ -111,16 +123,20 @@ class Fetcher:
         ``known_repository`` (the repository and its ETag) does the same for the repository itself.
         """
         repository, repository_etag = self.fetch_repository(known_repository)
-        if self.checkpoint.plan is None:
+        planned_now = self.checkpoint.plan is None
+        if planned_now:
             if updated_since is None:
                 numbers, total_found = self.plan()
             else:
                 numbers, total_found = self.plan_updated_since(updated_since)
             self.checkpoint.set_plan(numbers, total_found)
-        if self.sink is not None:
-            self.sink.flush_listing()
         plan = list(self.checkpoint.plan or [])
         pending = self.checkpoint.pending()
+        if planned_now and pending:
+            # A refresh reads only the comments written or edited since the last recording.
+            self._bulk = self.prefetch_comments(pending, since=updated_since)
+        if self.sink is not None:
+            self.sink.flush_listing()
         resumed = len(plan) - len(pending)
         self._total = len(plan)
         self._done = resumed
@@ -169,6 +185,7 @@ class Fetcher:
                     continue
                 break
             chosen.append(int(item["number"]))
+            self._created[int(item["number"])] = created
             if self.params.max_prs is not None and len(chosen) >= self.params.max_prs:
                 break
         return sorted(chosen), found
@@ -188,6 +205,40 @@ class Fetcher:
             if not self._before_range(created) and not self._after_range(created):
                 chosen.append(int(item["number"]))
         return sorted(chosen), found
+
+    def prefetch_comments(self, numbers: list[int], since: datetime | None = None) -> dict[str, dict[int, list[Any]]]:
+        """Read the planned PRs' comments through GitHub's repository-wide lists, grouped by PR.
+
+        One page holds 100 comments of any PR, where the per-PR endpoints cost one request per PR
+        that has comments: for a crawl of many PRs this saves most comment requests. The lists start
+        at the earliest planned PR's creation (``since``); a list that would take more pages than
+        half the PRs is abandoned (per-PR requests are then cheaper). A PR uses these comments only
+        if their number equals the count in its detail, so a comment added meanwhile is not missed.
+        """
+        earliest = since or min((self._created[n] for n in numbers if n in self._created), default=None)
+        if earliest is None:
+            return {}
+        budget = max(1, len(numbers) // 2)
+        found: dict[str, dict[int, list[Any]]] = {}
+        for name, path, link_key in _REPOSITORY_COMMENT_LISTS:
+            query = {"sort": "created", "direction": "asc", "since": format_datetime(earliest), "per_page": 100}
+            response = self.client.get(f"/repos/{self.repo}{path}", query)
+            grouped: dict[int, list[Any]] = {}
+            pages = 1
+            while True:
+                for comment in response.data or []:
+                    number = _linked_number(comment.get(link_key))
+                    if number is not None:
+                        grouped.setdefault(number, []).append(comment)
+                next_url = response.next_url
+                if next_url is None:
+                    found[name] = grouped
+                    break
+                if pages >= budget:
+                    break  # cheaper per PR: drop this list
+                response = self.client.get(next_url)
+                pages += 1
+        return found
 
     # -- phase 2 ---------------------------------------------------------------------------------
 
@@ -244,6 +295,17 @@ class Fetcher:
             if count == 0:
                 raw[name] = []
                 continue
+            if name in self._bulk:
+                prefetched = self._bulk[name].get(number, [])
+                if previous is not None:
+                    # A refresh read only recent comments: add them to what was recorded before.
+                    merged = _merge_comments(getattr(previous.pr, name), prefetched)
+                    if len(merged) == count:
+                        kept[name] = merged
+                        continue
+                elif len(prefetched) == count:
+                    raw[name] = prefetched
+                    continue
             url = (issues if name == "issue_comments" else pulls) + path
             page = self.client.get_all(url, etag=old_etags.get(name))
             if page.not_modified and previous is not None:
@@ -310,6 +372,29 @@ class Fetcher:
                 message=message,
             )
         )
+
+
+#: (PullRequest attribute, repository-wide list, the key that links a comment to its PR).
+_REPOSITORY_COMMENT_LISTS = (
+    ("review_comments", "/pulls/comments", "pull_request_url"),
+    ("issue_comments", "/issues/comments", "issue_url"),
+)
+_LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
+
+
+def _merge_comments(old: tuple[Any, ...], new_raw: list[Any]) -> tuple[Any, ...]:
+    """Recorded comments updated by newer recordings of the same comments (by id), oldest first."""
+    if not old and not new_raw:
+        return ()
+    kind = type(old[0]) if old else (ReviewComment if "pull_request_url" in new_raw[0] else IssueComment)
+    by_id = {comment.id: comment for comment in old}
+    by_id.update({int(item["id"]): kind.from_github(item) for item in new_raw})
+    return tuple(sorted(by_id.values(), key=lambda c: (c.created_at, c.id)))
+
+
+def _linked_number(url: object) -> int | None:
+    match = _LINKED_NUMBER.search(str(url or ""))
+    return int(match.group(1)) if match else None
 
 
 #: (PullRequest attribute, path under the PR, count key in the detail or None when GitHub gives none).

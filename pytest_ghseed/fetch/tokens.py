@@ -182,6 +182,10 @@ class TokenPool:
                     self._announce_all_parked(wait)
                 self._cond.wait(timeout=max(wait, 0.01))
 
+    def may_send(self, lease: Lease) -> bool:
+        """Whether the lease's account is still free to send (checked again right before sending)."""
+        return lease.account.blocked_until <= self._clock()
+
     def release(self, lease: Lease, headers: Mapping[str, str] | None, *, ok: bool) -> None:
         """Return a lease with the response headers (``None`` when no response came)."""
         with self._cond:

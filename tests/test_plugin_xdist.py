@@ -1,0 +1,100 @@
+"""The plugin under pytest-xdist: one fetch for all workers, one summary, one factory seed.
+
+The inner runs are subprocesses (xdist starts its own workers); the emulator runs in this process and
+counts what every worker asked for.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_ghseed.emulator import Emulator
+from tests.conftest import REPO, TOKENS
+
+pytest.importorskip("xdist")
+
+#: Nine tests that need the data; each writes which worker ran it and the factory seed it got.
+INNER_TESTS = """
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("i", range(9))
+def test_data(real_prs, real_pr_factory, i):
+    assert len(real_prs) == 8
+    record = {"worker": os.environ.get("PYTEST_XDIST_WORKER"), "seed": real_pr_factory.seed}
+    with Path(__file__).with_name("workers.jsonl").open("a") as out:
+        out.write(json.dumps(record) + "\\n")
+"""
+
+
+@pytest.fixture
+def emu(emulator_factory, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """A small emulator of acme/widgets (8 PRs), its tokens in GITHUB_TOKENS, no CI variable."""
+    for name in ("CI", "GITHUB_TOKEN", "GITHUB_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
+    return emulator_factory(n_prs=8)
+
+
+def ghseed_section(result: pytest.RunResult) -> list[str]:
+    """The lines of the ghseed terminal-summary section; fails if it is printed more than once."""
+    heads = [i for i, line in enumerate(result.outlines) if line.startswith("=") and " ghseed " in line]
+    assert len(heads) == 1, result.stdout.str()
+    body = []
+    for line in result.outlines[heads[0] + 1 :]:
+        if line.startswith("="):
+            break
+        body.append(line)
+    return body
+
+
+def run_xdist(pytester: pytest.Pytester, emu: Emulator, *extra: str) -> pytest.RunResult:
+    """Run the inner tests on three xdist workers against the emulator."""
+    return pytester.runpytest_subprocess(
+        "-n",
+        "3",
+        "-p",
+        "no:hypothesispytest",  # it imports hypothesis in every worker: seconds, for nothing here
+        f"--ghseed-project={REPO}",
+        f"--ghseed-base-url={emu.base_url}",
+        *extra,
+        timeout=120,
+    )
+
+
+def test_three_workers_fetch_once_then_read_the_cache(pytester: pytest.Pytester, emu: Emulator) -> None:
+    """With -n 3 every PR is fetched once and one summary says fetched; a second run reads the cache."""
+    pytester.makepyfile(test_data=INNER_TESTS)
+    result = run_xdist(pytester, emu)
+    result.assert_outcomes(passed=9)
+
+    stats = emu.stats
+    assert stats.duplicate_fetches == 0, {path: n for path, n in stats.fetch_counts.items() if n > 1}
+    assert all(stats.fetch_counts.get(f"/repos/{REPO}/pulls/{n}") == 1 for n in range(1, 9))
+
+    records = [json.loads(line) for line in (pytester.path / "workers.jsonl").read_text().splitlines()]
+    assert len({record["worker"] for record in records}) >= 2  # the fetch really was contended
+
+    lines = ghseed_section(result)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"{REPO} ({REPO}): fetched, 8 PRs, recorded ")
+    assert " 0 API requests" not in lines[0]
+    seed = lines[1].split()[2]
+    assert lines[1] == f"factory seed: {seed} (reproduce with --ghseed-seed={seed})"
+    # Every worker's factory got the controller's seed.
+    assert {record["seed"] for record in records} == {int(seed)}
+
+    emu.reset_stats()
+    result = run_xdist(pytester, emu, "--ghseed-seed=99")
+    result.assert_outcomes(passed=9)
+    assert emu.stats.total_requests == 0
+    lines = ghseed_section(result)
+    assert lines[0].startswith(f"{REPO} ({REPO}): cache, 8 PRs, recorded ")
+    assert lines[0].endswith(", 0 API requests this run")
+    assert lines[1] == "factory seed: 99 (reproduce with --ghseed-seed=99)"
