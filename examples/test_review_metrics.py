@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from review_metrics import median_hours_to_merge, merge_rate, time_to_first_review, time_to_merge, top_reviewers
+from review_metrics import (
+    median_hours_to_merge,
+    merge_rate,
+    time_to_first_review,
+    time_to_merge,
+    top_reviewers,
+)
 
 from pytest_ghseed.models import PullRequest
 

@@ -22,8 +22,8 @@ import pytest
 
 from pytest_ghseed.errors import GhseedError, UsageError
 from pytest_ghseed.models import FetchParams, PullRequest, Snapshot
-from pytest_ghseed.reporting import merge_summary
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.reporting import merge_summary
 from pytest_ghseed.settings import MARKER_KEYS, Selection, Settings
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ class ImmutableList(list[PullRequest]):
         msg = "real_prs is shared by every test of the session and cannot be changed; copy it: list(real_prs)"
         raise TypeError(msg)
 
-    append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
 
     def __copy__(self) -> list[PullRequest]:
         return list(self)
@@ -203,7 +203,9 @@ def ghseed_snapshots(request: pytest.FixtureRequest) -> Mapping[str, Snapshot]:
         selection = settings.select({"project": project.name})
         assert selection is not None
         # The command line's first project wins over a marker; here every project is asked for by name.
-        selection = Selection(project=project, max_prs=selection.max_prs, state=selection.state, since=selection.since)
+        selection = Selection(
+            project=project, max_prs=selection.max_prs, state=selection.state, since=selection.since
+        )
         snapshots[project.name] = load_selection(request.config, selection)
     return MappingProxyType(snapshots)
 

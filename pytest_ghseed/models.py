@@ -690,7 +690,9 @@ class Snapshot:
             prs = prs[-params.max_prs :] if params.order == "recent" else prs[: params.max_prs]
         if len(prs) == len(self.prs) and self.params == params:
             return self
-        return Snapshot(repository=self.repository, recorded_at=self.recorded_at, prs=tuple(prs), params=params)
+        return Snapshot(
+            repository=self.repository, recorded_at=self.recorded_at, prs=tuple(prs), params=params
+        )
 
     def pr(self, number: int) -> PullRequest:
         """The pull request with this number; ``KeyError`` naming the number when absent."""

@@ -30,11 +30,18 @@ from pytest_ghseed.settings import (
     resolve_settings,
 )
 
-
 _INI_KEYS: dict[str, tuple[str, str, str]] = {
     # ini name: (type, help, default shown)
-    "ghseed_project": ("linelist", "GitHub projects to seed from (preset, owner/repo or alias), one per line", ""),
-    "ghseed_record_mode": ("string", "once | none | new_episodes | all (default once; none when CI is set)", ""),
+    "ghseed_project": (
+        "linelist",
+        "GitHub projects to seed from (preset, owner/repo or alias), one per line",
+        "",
+    ),
+    "ghseed_record_mode": (
+        "string",
+        "once | none | new_episodes | all (default once; none when CI is set)",
+        "",
+    ),
     "ghseed_cache_dir": ("string", "cache folder, relative to the rootdir (default: cassettes)", ""),
     "ghseed_max_prs": ("string", "pull requests per project (default 100)", ""),
     "ghseed_state": ("string", "all | open | closed (default all)", ""),
@@ -87,7 +94,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="ghseed_offline",
         help="never touch the network (same as --ghseed-record-mode=none)",
     )
-    group.addoption("--ghseed-cache-dir", dest="ghseed_cache_dir", metavar="DIR", help="cache folder (default <rootdir>/cassettes)")
+    group.addoption(
+        "--ghseed-cache-dir",
+        dest="ghseed_cache_dir",
+        metavar="DIR",
+        help="cache folder (default <rootdir>/cassettes)",
+    )
     group.addoption(
         "--ghseed-max-prs",
         dest="ghseed_max_prs",
@@ -117,7 +129,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="parallel fetch threads (default 8)",
     )
     group.addoption(
-        "--ghseed-base-url", dest="ghseed_base_url", metavar="URL", help="GitHub API URL (GitHub Enterprise: https://HOST/api/v3)"
+        "--ghseed-base-url",
+        dest="ghseed_base_url",
+        metavar="URL",
+        help="GitHub API URL (GitHub Enterprise: https://HOST/api/v3)",
     )
     group.addoption(
         "--ghseed-max-age",
@@ -150,10 +165,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "ghseed(project=None, max_prs=None, state=None): select the GitHub project data this test receives "
         "(precedence: command line > marker > ini).",
     )
-    cli = {key: config.getoption(f"ghseed_{key}") for key in (
-        "project", "record_mode", "offline", "cache_dir", "max_prs", "state", "since",
-        "workers", "base_url", "max_age", "seed",
-    )}
+    cli = {
+        key: config.getoption(f"ghseed_{key}")
+        for key in (
+            "project",
+            "record_mode",
+            "offline",
+            "cache_dir",
+            "max_prs",
+            "state",
+            "since",
+            "workers",
+            "base_url",
+            "max_age",
+            "seed",
+        )
+    }
     ini = {name.removeprefix("ghseed_"): _ini(config, name) for name in _INI_KEYS}
     try:
         settings = resolve_settings(cli, ini, os.environ, rootdir=config.rootpath)

@@ -16,7 +16,9 @@ def merge_summary(into: dict[str, dict[str, Any]], reported: dict[str, dict[str,
             into[key] = dict(line)
             continue
         if _SOURCE_RANK[line["source"]] > _SOURCE_RANK[mine["source"]]:
-            mine.update(source=line["source"], quota_left=line.get("quota_left"), recorded_at=line["recorded_at"])
+            mine.update(
+                source=line["source"], quota_left=line.get("quota_left"), recorded_at=line["recorded_at"]
+            )
         mine["requests"] = mine.get("requests", 0) + line.get("requests", 0)
         mine["prs"] = max(mine["prs"], line["prs"])
 
@@ -29,7 +31,9 @@ def describe_age(seconds: float) -> str:
     return f"{max(int(seconds), 0)}s"
 
 
-def summary_lines(summary: dict[str, dict[str, Any]], seed: int | None, now: datetime | None = None) -> list[str]:
+def summary_lines(
+    summary: dict[str, dict[str, Any]], seed: int | None, now: datetime | None = None
+) -> list[str]:
     """One line per loaded selection, then the factory seed; nothing when ghseed was not used."""
     if not summary:
         return []

@@ -321,7 +321,11 @@ def refresh(
     if result.checkpoint is not None:
         result.checkpoint.discard()
     return SeedResult(
-        snapshot=snapshot, source="refreshed", requests=result.requests, quota_left=result.quota_left, notes=result.notes
+        snapshot=snapshot,
+        source="refreshed",
+        requests=result.requests,
+        quota_left=result.quota_left,
+        notes=result.notes,
     )
 
 
@@ -334,7 +338,7 @@ def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Reposito
 
 
 def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, FetchedPull]:
-    from pytest_ghseed.fetch.fetcher import FetchedPull  # noqa: F811 (runtime import of the type above)
+    from pytest_ghseed.fetch.fetcher import FetchedPull
 
     try:
         etags = store.load_metadata().etags

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from pytest_ghseed.errors import UsageError
 
@@ -263,16 +263,24 @@ def resolve_settings(
         cache_dir = rootdir / cache_dir
 
     ini_max_prs = ini.get("max_prs")
-    configured_max_prs = parse_positive_int(str(ini_max_prs), "ghseed_max_prs") if ini_max_prs else DEFAULT_MAX_PRS
+    configured_max_prs = (
+        parse_positive_int(str(ini_max_prs), "ghseed_max_prs") if ini_max_prs else DEFAULT_MAX_PRS
+    )
     ini_state = ini.get("state")
     configured_state = parse_choice(str(ini_state), STATES, "ghseed_state") if ini_state else "all"
 
     since_value = _first(cli.get("since"), ini.get("since"))
-    since = since_value if isinstance(since_value, datetime) or since_value is None else parse_date(
-        str(since_value), "ghseed_since"
+    since = (
+        since_value
+        if isinstance(since_value, datetime) or since_value is None
+        else parse_date(str(since_value), "ghseed_since")
     )
     workers_value = _first(cli.get("workers"), ini.get("workers"), DEFAULT_WORKERS)
-    workers = workers_value if isinstance(workers_value, int) else parse_positive_int(str(workers_value), "ghseed_workers")
+    workers = (
+        workers_value
+        if isinstance(workers_value, int)
+        else parse_positive_int(str(workers_value), "ghseed_workers")
+    )
     # GITHUB_API_URL (the environment layer) is applied where the fetch happens, and not to the demo
     # project, which runs on its built-in emulator: CI services such as GitHub Actions always set it.
     base_url = _first(cli.get("base_url"), ini.get("base_url"))
@@ -283,7 +291,11 @@ def resolve_settings(
         else parse_duration(str(max_age_value), "ghseed_max_age")
     )
     seed_value = _first(cli.get("seed"), ini.get("seed"))
-    seed = seed_value if isinstance(seed_value, int) or seed_value is None else parse_seed(str(seed_value), "ghseed_seed")
+    seed = (
+        seed_value
+        if isinstance(seed_value, int) or seed_value is None
+        else parse_seed(str(seed_value), "ghseed_seed")
+    )
     missing = parse_choice(str(_first(ini.get("missing"), "skip")), MISSING_POLICIES, "ghseed_missing")
 
     return Settings(

@@ -7,8 +7,8 @@ need not import each other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,13 @@ REPO = "acme/widgets"
 TOKENS = {"tok-alice-1": "alice", "tok-alice-2": "alice", "tok-bob": "bob"}
 
 
-def make_config(n_prs: int = 24, *, extremes: bool = False, seed: int = 3, **overrides: Any) -> EmulatorConfig:
+def make_config(
+    n_prs: int = 24, *, extremes: bool = False, seed: int = 3, **overrides: Any
+) -> EmulatorConfig:
     """A small emulator config for one repository; limits and faults as overridden."""
-    base = EmulatorConfig(projects=(ProjectSpec(REPO, n_prs=n_prs, seed=seed, extremes=extremes),), tokens=TOKENS)
+    base = EmulatorConfig(
+        projects=(ProjectSpec(REPO, n_prs=n_prs, seed=seed, extremes=extremes),), tokens=TOKENS
+    )
     return replace(base, **overrides)
 
 
@@ -45,7 +49,11 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded_connect(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "localhost", "::1")
+            and not host.startswith("/")
+        ):
             msg = f"test tried to connect to {address!r}: tests must stay on 127.0.0.1"
             raise OSError(msg)
         return real_connect(self, address)

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 SAMPLES_DIR = Path(
-    os.environ.get("GHSEED_SAMPLES_DIR")
-    or Path(__file__).resolve().parents[2] / "shared" / "github-samples"
+    os.environ.get("GHSEED_SAMPLES_DIR") or Path(__file__).resolve().parents[2] / "shared" / "github-samples"
 )
 
 

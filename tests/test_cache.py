@@ -113,7 +113,13 @@ def test_plain_vcrpy_replays_a_recorded_cassette_for_pygithub(emulator_factory, 
     store = ProjectStore(tmp_path, PROJECT.folder)
     number = emu.truth(REPO)[2].number
     emu.reset_stats()
-    gh = Github(auth=Auth.Token("anything"), base_url=emu.base_url, retry=None, seconds_between_requests=None, lazy=True)
+    gh = Github(
+        auth=Auth.Token("anything"),
+        base_url=emu.base_url,
+        retry=None,
+        seconds_between_requests=None,
+        lazy=True,
+    )
     with replay_vcr().use_cassette(str(store.cassette_dir / f"pr-{number:06d}.json.gz")) as cassette:
         # Read inside the cassette: a lazy PyGithub object completes itself with a hidden GET.
         title = gh.get_repo(REPO).get_pull(number).title
@@ -150,7 +156,9 @@ def test_no_token_under_the_cache_after_normal_and_failed_runs(emulator_factory,
     assert scanned > 10
     snapshot = ProjectStore(tmp_path / "ok", PROJECT.folder).load_snapshot()
     assert REDACTED in snapshot.pr(3).body
-    assert list((tmp_path / "failed" / PROJECT.folder).glob("checkpoint*")), "the failed run left its checkpoint"
+    assert list((tmp_path / "failed" / PROJECT.folder).glob("checkpoint*")), (
+        "the failed run left its checkpoint"
+    )
 
 
 def test_leak_guard_refuses_to_write_a_secret(tmp_path: Path) -> None:
@@ -163,7 +171,9 @@ def test_leak_guard_refuses_to_write_a_secret(tmp_path: Path) -> None:
     assert scrubber.scrub(f"url?access_token={ALICE}&x=1") == "url?access_token=<GITHUB_TOKEN>&x=1"
 
 
-def test_refresh_fetches_only_changed_and_new_prs_with_304s_for_the_rest(emulator_factory, tmp_path: Path) -> None:
+def test_refresh_fetches_only_changed_and_new_prs_with_304s_for_the_rest(
+    emulator_factory, tmp_path: Path
+) -> None:
     """new_episodes after 5 changed and 3 new PRs: only those cost quota (plus the list page); unchanged parts are 304s."""
     emu = emulator_factory(token_config(n_prs=20))
     ensure(PROJECT, tmp_path, ALL, options=options(emu))
@@ -185,7 +195,11 @@ def test_refresh_fetches_only_changed_and_new_prs_with_304s_for_the_rest(emulato
         1 + 1 + 1 + 1 + (truth[n].review_comments_count > 0) + (truth[n].comments_count > 0) for n in added
     )
     list_pages = 1
-    quota_spent = stats.responses_by_status.get(200, 0) - stats.requests_by_path("/rate_limit") - stats.requests_by_path("/user")
+    quota_spent = (
+        stats.responses_by_status.get(200, 0)
+        - stats.requests_by_path("/rate_limit")
+        - stats.requests_by_path("/user")
+    )
     assert quota_spent <= len(changed) + cost_of_new + list_pages
     assert stats.not_modified >= len(changed) * 2, "unchanged sub-lists of changed PRs are revalidated (304)"
 
@@ -234,7 +248,7 @@ def recorded(emulator_factory, tmp_path: Path) -> tuple[Any, ProjectStore, Snaps
 
 def test_truncated_snapshot_is_moved_aside_and_rebuilt_from_cassettes_offline(recorded, offline) -> None:
     """A truncated snapshot is moved aside (not deleted) and rebuilt from the cassettes, with no network."""
-    emu, store, snapshot = recorded
+    _emu, store, snapshot = recorded
     original = store.snapshot_path.read_bytes()
     store.snapshot_path.write_bytes(original[: len(original) // 2])
     result = ensure(PROJECT, store.cache_dir, ALL, record_mode="none")
@@ -269,7 +283,9 @@ def test_corrupt_cassette_is_moved_aside_and_refetched_in_once_mode(recorded) ->
     assert [pr.to_dict() for pr in offline_try.snapshot.prs] == [pr.to_dict() for pr in emu.truth(REPO)]
 
 
-def test_corrupt_checkpoint_is_moved_aside_and_the_fetch_starts_over(emulator_factory, tmp_path: Path) -> None:
+def test_corrupt_checkpoint_is_moved_aside_and_the_fetch_starts_over(
+    emulator_factory, tmp_path: Path
+) -> None:
     """A garbage checkpoint left by a crash is moved aside with a note, and the fetch completes."""
     emu = emulator_factory(token_config(n_prs=6))
     store = ProjectStore(tmp_path, PROJECT.folder)

@@ -121,7 +121,9 @@ def test_unknown_repository_exits_1_with_a_clear_message(
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_usage_errors_exit_2_with_the_value(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_with_the_value(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Malformed input exits 2 with a message quoting the value and what fits, never a traceback."""
     assert main(argv) == 2
     assert expected in capsys.readouterr().err

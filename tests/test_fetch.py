@@ -29,7 +29,9 @@ def assert_same_prs(got: tuple[PullRequest, ...] | list[PullRequest], truth: lis
             assert actual[key] == value, f"PR #{expected.number} field {key} differs"
 
 
-def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(emulator_factory, tmp_path: Path) -> None:
+def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(
+    emulator_factory, tmp_path: Path
+) -> None:
     """Two users, tight secondary limits, 5% 5xx, 20 ms latency: complete, exact, and no violations."""
     emu = emulator_factory(
         n_prs=30,
@@ -76,7 +78,9 @@ def test_no_duplicate_fetches_and_empty_sublists_skipped(emulator_factory, tmp_p
     no_review_comments = [pr.number for pr in truth if pr.review_comments_count == 0]
     for number in no_review_comments:
         assert stats.requests_by_path(f"/repos/{REPO}/pulls/{number}/comments") == 0
-    assert result.requests == stats.total_requests - stats.requests_by_path("/rate_limit") - stats.requests_by_path("/user")
+    assert result.requests == stats.total_requests - stats.requests_by_path(
+        "/rate_limit"
+    ) - stats.requests_by_path("/user")
 
 
 def test_caps_are_recorded_as_truncation(emulator_factory, tmp_path: Path) -> None:
@@ -184,7 +188,9 @@ def test_enterprise_prefix_works(emulator_factory, tmp_path: Path) -> None:
 def test_unknown_repository_is_a_clear_error(emulator_factory, tmp_path: Path) -> None:
     """A repository GitHub does not know gives an error naming it and the next step."""
     emu = emulator_factory(n_prs=2)
-    with pytest.raises(FetchError, match=r"GET /repos/acme/nope failed .*not found.*check the repository name"):
+    with pytest.raises(
+        FetchError, match=r"GET /repos/acme/nope failed .*not found.*check the repository name"
+    ):
         fetch_pulls(
             "acme/nope", ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob"]
         )

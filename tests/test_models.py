@@ -219,5 +219,7 @@ def test_repository_from_github_sample() -> None:
 
 def test_naive_datetimes_from_dicts_become_utc() -> None:
     """A hand-written dict with a naive timestamp is read as UTC, so every datetime stays aware."""
-    comment = IssueComment.from_dict({"id": 1, "user": None, "body": "x", "created_at": "2024-05-01T10:00:00"})
+    comment = IssueComment.from_dict(
+        {"id": 1, "user": None, "body": "x", "created_at": "2024-05-01T10:00:00"}
+    )
     assert comment.created_at.tzinfo is not None

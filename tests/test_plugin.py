@@ -855,7 +855,8 @@ def test_marker_positional_argument_is_a_clear_error(pytester: pytest.Pytester) 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*@pytest.mark.ghseed takes keyword arguments only (project, max_prs, state), got positional ('demo',)*"
+            "*@pytest.mark.ghseed takes keyword arguments only (project, max_prs, state), "
+            "got positional ('demo',)*"
         ]
     )
 
@@ -873,7 +874,8 @@ def test_marker_error_shows_no_internal_traceback(pytester: pytest.Pytester) -> 
     )
     result = run(pytester)
     result.stdout.fnmatch_lines(["*got unknown argument(s) projet*"])
-    assert "pluggy/" not in result.stdout.str() and "_pytest/" not in result.stdout.str()
+    out = result.stdout.str()
+    assert "pluggy/_hooks.py" not in out and "_pytest/python.py" not in out and "Traceback" not in out
 
 
 def test_marker_bad_value_fails_the_test_clearly(pytester: pytest.Pytester) -> None:

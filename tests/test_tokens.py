@@ -12,7 +12,9 @@ from pytest_ghseed.fetch.tokens import TokenPool, TokenProbe, fingerprint, token
 from pytest_ghseed.progress import ProgressEvent
 
 
-def probe(position: int, login: str, remaining: int, reset: float = 10_000.0, limit: int = 5000) -> TokenProbe:
+def probe(
+    position: int, login: str, remaining: int, reset: float = 10_000.0, limit: int = 5000
+) -> TokenProbe:
     return TokenProbe(
         position=position, token=f"tok-{position}", login=login, limit=limit, remaining=remaining, reset=reset
     )
@@ -46,7 +48,11 @@ def test_picks_the_account_with_most_quota() -> None:
     pool = TokenPool([probe(1, "alice", 10), probe(2, "bob", 500)], clock=FakeClock())
     lease = pool.acquire()
     assert lease.account.login == "bob"
-    pool.release(lease, {"x-ratelimit-remaining": "3", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "10000"}, ok=True)
+    pool.release(
+        lease,
+        {"x-ratelimit-remaining": "3", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "10000"},
+        ok=True,
+    )
     assert pool.acquire().account.login == "alice"
 
 
@@ -64,10 +70,18 @@ def test_headers_update_quota_and_a_new_window_replaces_it() -> None:
     clock = FakeClock()
     pool = TokenPool([probe(1, "alice", 100, reset=2000)], clock=clock)
     lease = pool.acquire()
-    pool.release(lease, {"X-RateLimit-Remaining": "42", "X-RateLimit-Limit": "5000", "X-RateLimit-Reset": "2000"}, ok=True)
+    pool.release(
+        lease,
+        {"X-RateLimit-Remaining": "42", "X-RateLimit-Limit": "5000", "X-RateLimit-Reset": "2000"},
+        ok=True,
+    )
     assert pool.quota() == {"alice": 42}
     lease = pool.acquire()
-    pool.release(lease, {"x-ratelimit-remaining": "4999", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "5600"}, ok=True)
+    pool.release(
+        lease,
+        {"x-ratelimit-remaining": "4999", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "5600"},
+        ok=True,
+    )
     assert pool.quota() == {"alice": 4999}
 
 
@@ -84,7 +98,9 @@ def test_all_parked_waits_for_the_earliest_reset_and_says_so() -> None:
     """With every account spent, acquire waits until the earliest reset and emits a wait event."""
     events: list[ProgressEvent] = []
     now = time.time()
-    pool = TokenPool([probe(1, "alice", 0, reset=now + 0.3), probe(2, "bob", 0, reset=now + 5)], on_event=events.append)
+    pool = TokenPool(
+        [probe(1, "alice", 0, reset=now + 0.3), probe(2, "bob", 0, reset=now + 5)], on_event=events.append
+    )
     started = time.monotonic()
     lease = pool.acquire()
     assert lease.account.login == "alice"

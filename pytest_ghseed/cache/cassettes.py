@@ -65,9 +65,17 @@ _KEPT_RESPONSE_HEADERS = {
 }
 _KEPT_REQUEST_HEADERS = {"accept", "if-none-match"}
 _PR_PATH = re.compile(r"/(?:pulls|issues)/(\d+)(?:/|$)")
-_STATUS_TEXT = {200: "OK", 304: "Not Modified", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-                503: "Service Unavailable"}
+_STATUS_TEXT = {
+    200: "OK",
+    304: "Not Modified",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 class _CompactJson:
@@ -235,7 +243,7 @@ def load_interactions(path: Path) -> Iterator[Interaction]:
         )
 
 
-class GzipJsonPersister(FilesystemPersister):
+class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
     """A vcrpy persister for ``.json.gz`` cassettes; other paths load as vcrpy always does.
 
     Use: ``my_vcr = vcr.VCR(); my_vcr.register_persister(GzipJsonPersister)``, then

@@ -104,7 +104,10 @@ BulkComments = dict[str, dict[int, list[Any]]]
 _BULK = re.compile(r"/(pulls|issues)/comments$")
 _LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
 #: Comment lists the fetcher may read repository-wide, and the key of the PR detail that counts them.
-_BULK_LISTS = (("review_comments", "review_comments", "pull_request_url"), ("issue_comments", "comments", "issue_url"))
+_BULK_LISTS = (
+    ("review_comments", "review_comments", "pull_request_url"),
+    ("issue_comments", "comments", "issue_url"),
+)
 
 
 def _bulk_comments(path: Path) -> BulkComments:

@@ -11,8 +11,8 @@ import hashlib
 import itertools
 import json
 import random
-import threading
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -219,9 +219,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------------------------------
 
+    #: (identity, user) of the request being answered, until it stops counting as in flight.
+    _in_flight: tuple[str, str] | None = None
+
     def _leave(self) -> None:
         """End this request's in-flight count, once."""
-        in_flight = getattr(self, "_in_flight", None)
+        in_flight = self._in_flight
         if in_flight is not None:
             self._in_flight = None
             identity, user = in_flight
@@ -295,7 +298,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         emu._stats.enter(user)
         emu.limiter.enter(identity)
-        self._in_flight: tuple[str, str] | None = (identity, user)
+        self._in_flight = (identity, user)
         try:
             self._serve(identity, user, path, prefix, query, request_id, log)
         finally:

@@ -43,8 +43,6 @@ DEFAULT_BASE_URL = "https://api.github.com"
 _TIMEOUT = 30
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Response:
     """A successful (2xx or 304) answer."""
@@ -148,7 +146,12 @@ class GitHubClient:
             parsed_body = _parse_body(body)
             kind = _failure_kind(status, headers or {}, parsed_body)
             decision = decide(
-                status, headers or {}, parsed_body, now=self._clock(), attempt=attempts[kind], policy=self.policy
+                status,
+                headers or {},
+                parsed_body,
+                now=self._clock(),
+                attempt=attempts[kind],
+                policy=self.policy,
             )
             attempts[kind] += 1
             if decision.action is Action.FATAL:
@@ -205,8 +208,6 @@ class GitHubClient:
             )
         except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError):
             return None, None, ""
-        if not isinstance(body, str):
-            body = ""
         if self.recorder is not None:
             self.recorder(
                 Exchange(
@@ -223,7 +224,7 @@ class GitHubClient:
     def _absolute(self, url: str, params: Mapping[str, Any] | None) -> str:
         absolute = url if "://" in url else self.base_url + url
         if params:
-            query = urllib.parse.urlencode({k: v for k, v in params.items()})
+            query = urllib.parse.urlencode(dict(params))
             absolute += ("&" if "?" in absolute else "?") + query
         return absolute
 
@@ -287,17 +288,21 @@ def probe_tokens(
     retry = policy or RetryPolicy()
     if not tokens:
         limit, remaining, reset = _rate_limit(base, None, position=0)
-        return [TokenProbe(position=0, token=None, login="anonymous", limit=limit, remaining=remaining, reset=reset)]
+        return [
+            TokenProbe(
+                position=0, token=None, login="anonymous", limit=limit, remaining=remaining, reset=reset
+            )
+        ]
     probes: list[TokenProbe] = []
     for position, token in enumerate(tokens, start=1):
         limit, remaining, reset = _rate_limit(base, token, position=position)
         status, _headers, body = _request_politely(base, token, "/user", position, retry, sleep)
-        if status != 200:
-            login = f"token-{fingerprint(token)}"  # app installation tokens cannot read /user
-        else:
-            login = str(json.loads(body)["login"])
+        # App installation tokens cannot read /user: their fingerprint stands in for an owner.
+        login = str(json.loads(body)["login"]) if status == 200 else f"token-{fingerprint(token)}"
         probes.append(
-            TokenProbe(position=position, token=token, login=login, limit=limit, remaining=remaining, reset=reset)
+            TokenProbe(
+                position=position, token=token, login=login, limit=limit, remaining=remaining, reset=reset
+            )
         )
     return probes
 

@@ -169,7 +169,11 @@ class Fetcher:
     def plan(self) -> tuple[list[int], int]:
         """The pull-request numbers to fetch, and how many the listing saw."""
         newest_first = self.params.order == "recent"
-        query = {"state": self.params.state, "sort": "created", "direction": "desc" if newest_first else "asc"}
+        query = {
+            "state": self.params.state,
+            "sort": "created",
+            "direction": "desc" if newest_first else "asc",
+        }
         chosen: list[int] = []
         found = 0
         for item in self._list_pages(query):
@@ -206,7 +210,9 @@ class Fetcher:
                 chosen.append(int(item["number"]))
         return sorted(chosen), found
 
-    def prefetch_comments(self, numbers: list[int], since: datetime | None = None) -> dict[str, dict[int, list[Any]]]:
+    def prefetch_comments(
+        self, numbers: list[int], since: datetime | None = None
+    ) -> dict[str, dict[int, list[Any]]]:
         """Read the planned PRs' comments through GitHub's repository-wide lists, grouped by PR.
 
         One page holds 100 comments of any PR, where the per-PR endpoints cost one request per PR
@@ -221,7 +227,12 @@ class Fetcher:
         budget = max(1, len(numbers) // 2)
         found: dict[str, dict[int, list[Any]]] = {}
         for name, path, link_key in _REPOSITORY_COMMENT_LISTS:
-            query = {"sort": "created", "direction": "asc", "since": format_datetime(earliest), "per_page": 100}
+            query = {
+                "sort": "created",
+                "direction": "asc",
+                "since": format_datetime(earliest),
+                "per_page": 100,
+            }
             response = self.client.get(f"/repos/{self.repo}{path}", query)
             grouped: dict[int, list[Any]] = {}
             pages = 1
@@ -280,7 +291,9 @@ class Fetcher:
         self._emit("pr_done")
         return fetched
 
-    def _fetch_sub_lists(self, number: int, detail_response: Response, previous: FetchedPull | None) -> FetchedPull:
+    def _fetch_sub_lists(
+        self, number: int, detail_response: Response, previous: FetchedPull | None
+    ) -> FetchedPull:
         detail = detail_response.data
         old_etags = previous.etags if previous is not None else {}
         etags: dict[str, str] = {}
@@ -315,7 +328,14 @@ class Fetcher:
             raw[name] = page.items
             if page.etag:
                 etags[name] = page.etag
-        pr = PullRequest.from_github(detail, **{name: raw.get(name, []) for name, _, _ in _SUB_LISTS})
+        pr = PullRequest.from_github(
+            detail,
+            reviews=raw.get("reviews", []),
+            commits=raw.get("commits", []),
+            files=raw.get("files", []),
+            review_comments=raw.get("review_comments", []),
+            issue_comments=raw.get("issue_comments", []),
+        )
         pr = dataclasses.replace(pr, **kept)
         pr = dataclasses.replace(
             pr,
