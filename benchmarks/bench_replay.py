@@ -6,8 +6,8 @@ cassette recorder into a temporary cache dir, stops the emulator, then measures,
 (a) the fixture's work: ``ProjectStore(cache_dir, folder).load_snapshot().select(params)``, median;
 (b) ``json.loads`` of the same snapshot bytes (already read), median: the floor for any JSON cache;
 (c) replaying the cassettes through PyGithub under plain vcrpy (``replay_vcr()``, record mode none,
-    ``allow_playback_repeats=False``): get_repo, the list pages, then per PR get_pull and its
-    sub-lists, one ``use_cassette`` per shard; and the same interactions as ONE unsharded cassette
+    ``allow_playback_repeats=False``): every recorded request sent again through PyGithub's
+    Requester, one ``use_cassette`` per shard; and the same interactions as ONE unsharded cassette
     (vcrpy matches each request by scanning the cassette: O(n^2) in the cassette's size), timed on
     every k-th PR and extrapolated unless ``--unsharded-every 1``;
 (d) bytes on disk per PR: our gzip JSON cassettes, our snapshot, their sum; vcrpy's default YAML
@@ -34,7 +34,6 @@ from typing import Any
 
 from _common import GHSEED_TOKENS, REPO, banner, emulator_config, median_time, seconds, size, table, verdict
 from github import Auth, Github
-from github.Repository import Repository
 from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 from vcr.serializers import jsonserializer, yamlserializer
@@ -73,26 +72,15 @@ def github_for_replay(base_url: str) -> Github:
     )
 
 
-def replay_listing(g: Github) -> Repository:
-    """The listing shard's requests: the repository, then every list page (newest first, as recorded)."""
-    repo = g.get_repo(REPO)
-    for _ in repo.get_pulls(state="all", sort="created", direction="desc"):
-        pass
-    return repo
+def replay_requests(g: Github, requests: list[Request]) -> None:
+    """Send every recorded request again through PyGithub's Requester, in recorded order.
 
-
-def replay_pr(repo: Repository, number: int) -> None:
-    """One PR shard's requests: detail, reviews, then each sub-list whose count is not 0 (as recorded)."""
-    pr = repo.get_pull(number)
-    list(pr.get_reviews())
-    if pr.commits:
-        list(pr.get_commits())
-    if pr.changed_files:
-        list(pr.get_files())
-    if pr.review_comments:
-        list(pr.get_review_comments())
-    if pr.comments:
-        list(pr.get_issue_comments())
+    Driving the replay from the recording keeps it faithful whatever the fetcher asked (per-PR
+    sub-lists, or the repository-wide comment lists that ghseed reads in bulk); 5xx answers that
+    were recorded and retried are played back too.
+    """
+    for request in requests:
+        g.requester.requestJson("GET", request.uri)
 
 
 def pr_number(path: Path) -> int:
@@ -107,14 +95,10 @@ def replay_sharded(cassette_dir: Path, base_url: str) -> Replay:
     g = github_for_replay(base_url)
     played = interactions = unplayed = 0
     start_time = time.perf_counter()
-    repo: Repository | None = None
     for path in cassette_files(cassette_dir):
+        requests, _ = read_cassette(path)
         with my_vcr.use_cassette(str(path), allow_playback_repeats=False) as cassette:
-            if path.name == f"{LISTING}{SUFFIX}":
-                repo = replay_listing(g)
-            else:
-                assert repo is not None, "the listing cassette comes first"
-                replay_pr(repo, pr_number(path))
+            replay_requests(g, requests)
             played += cassette.play_count
             interactions += len(cassette)
             unplayed += len(cassette) - cassette.play_count
@@ -148,20 +132,25 @@ class Unsharded:
 
 
 def replay_unsharded(
-    path: Path, base_url: str, pr_numbers: list[int], every: int, interactions: int
+    path: Path,
+    base_url: str,
+    listing: list[Request],
+    per_pr: dict[int, list[Request]],
+    every: int,
+    interactions: int,
 ) -> Unsharded:
     """(c) as one vcrpy cassette of all interactions: the listing, then every ``every``-th PR."""
     my_vcr = replay_vcr()
     g = github_for_replay(base_url)
-    sample = pr_numbers[::every]
+    sample = sorted(per_pr)[::every]
     t0 = time.perf_counter()
     with my_vcr.use_cassette(str(path), serializer="json", allow_playback_repeats=False) as cassette:
         t1 = time.perf_counter()
-        repo = replay_listing(g)
+        replay_requests(g, listing)
         listing_played = cassette.play_count
         t2 = time.perf_counter()
         for number in sample:
-            replay_pr(repo, number)
+            replay_requests(g, per_pr[number])
         t3 = time.perf_counter()
         sample_played = cassette.play_count - listing_played
     g.close()
@@ -237,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
         store = ProjectStore(cache_dir, project.folder)
         base_url = store.load_metadata().base_url
         files = cassette_files(store.cassette_dir)
-        pr_numbers = [pr_number(p) for p in files if p.name != f"{LISTING}{SUFFIX}"]
 
         # -- (a) and (b) -----------------------------------------------------------------------------
         def fixture_load() -> object:
@@ -262,10 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         # -- the same interactions as vcrpy cassettes (one file: the usual vcrpy layout) ------------
         all_requests: list[Request] = []
         all_responses: list[dict[str, Any]] = []
+        listing_requests: list[Request] = []
+        per_pr: dict[int, list[Request]] = {}
         for path in files:
             requests, responses = read_cassette(path)
             all_requests.extend(requests)
             all_responses.extend(responses)
+            if path.name == f"{LISTING}{SUFFIX}":
+                listing_requests = requests
+            else:
+                per_pr[pr_number(path)] = requests
         cassette_dict = {"requests": all_requests, "responses": all_responses}
         vcr_json = serialize(cassette_dict, jsonserializer).encode("utf-8")
         vcr_yaml = serialize(cassette_dict, yamlserializer).encode("utf-8")
@@ -274,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # -- (c) unsharded ---------------------------------------------------------------------------
         every = max(1, args.unsharded_every)
-        un = replay_unsharded(unsharded_path, base_url, pr_numbers, every, len(all_requests))
+        un = replay_unsharded(unsharded_path, base_url, listing_requests, per_pr, every, len(all_requests))
         exact = every == 1
         c_unsharded = un.load + un.listing + un.sample if exact else un.extrapolated
         label = "measured" if exact else f"EXTRAPOLATED from every {every}th PR ({un.sample_prs} PRs)"

@@ -130,7 +130,7 @@ def _ensure_locked(
             )
             raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
-    if cached is not None and cached.params.covers(params):
+    if cached is not None and covered_by(store, cached, params):
         stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
         if mode == "new_episodes" or stale:
             if stale:
@@ -147,7 +147,7 @@ def _ensure_locked(
 def _from_cache(
     cached: Snapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
 ) -> SeedResult:
-    if not cached.params.covers(params):
+    if not covered_by(store, cached, params):
         notes.append(
             f"the cache of {project.name} was recorded with other parameters ({_describe(cached.params)}) "
             f"than asked ({_describe(params)}); using what it has. Refresh with: "
@@ -155,6 +155,45 @@ def _from_cache(
         )
         return SeedResult(snapshot=cached, source="cache", requests=0, notes=tuple(notes))
     return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
+
+
+def covered_selections(store: ProjectStore, snapshot: Snapshot) -> list[FetchParams]:
+    """The selections whose PRs are all in ``snapshot`` (fetched at some point, then merged in).
+
+    A selection that found fewer PRs than its ``max_prs`` exhausted the listing: it counts as
+    "every PR" of its state and date range.
+    """
+    try:
+        recorded = [FetchParams.from_dict(p) for p in store.load_metadata().covered]
+    except CacheError:
+        recorded = []
+    selections = recorded or [snapshot.params]
+    effective = []
+    for selection in selections:
+        if selection.max_prs is not None:
+            everything = dataclasses.replace(selection, max_prs=None)
+            if len(snapshot.select(everything).prs) < selection.max_prs:
+                selection = everything
+        effective.append(selection)
+    return effective
+
+
+def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> bool:
+    """Whether ``snapshot`` holds every PR that ``params`` selects."""
+    return any(selection.covers(params) for selection in covered_selections(store, snapshot))
+
+
+def _widest(selections: list[FetchParams]) -> FetchParams:
+    """One listing that finds every PR any of the selections may contain (for a refresh)."""
+    states = {s.state for s in selections}
+    sinces = [s.since for s in selections]
+    untils = [s.until for s in selections]
+    return FetchParams(
+        max_prs=None,
+        state=states.pop() if len(states) == 1 else "all",
+        since=None if None in sinces else min(s for s in sinces if s is not None),
+        until=None if None in untils else max(u for u in untils if u is not None),
+    )
 
 
 # -- reading the cache ---------------------------------------------------------------------------------
@@ -253,21 +292,28 @@ def fetch_and_save(
             sink=recorder,
             previous=known,
         )
+    prs = {pr.number: pr for pr in result.prs}
+    etags = {str(number): tags for number, tags in result.etags.items()}
+    primary, covered = params, [params]
+    if previous is not None:
+        # Another selection joins the cache: keep what it had, so that neither selection refetches.
+        prs = {**{pr.number: pr for pr in previous.prs}, **prs}
+        etags = {**{str(n): known[n].etags for n in known or {}}, **etags}
+        primary, covered = previous.params, [*covered_selections(store, previous), params]
+    if result.repository_etag:
+        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
     snapshot = Snapshot(
         repository=result.repository,
         recorded_at=_now(),
-        prs=tuple(sorted(result.prs, key=lambda pr: pr.number)),
-        params=params,
+        prs=tuple(prs[n] for n in sorted(prs)),
+        params=primary,
     )
-    etags = {str(number): tags for number, tags in result.etags.items()}
-    if result.repository_etag:
-        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
-    snapshot = _save(project, store, snapshot, base_url, etags, recorder)
+    snapshot = _save(project, store, snapshot, base_url, etags, recorder, covered)
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
         result.checkpoint.discard()
     return SeedResult(
-        snapshot=snapshot,
+        snapshot=snapshot.select(params),
         source="fetched",
         requests=result.requests,
         quota_left=result.quota_left,
@@ -288,12 +334,13 @@ def refresh(
     from pytest_ghseed.fetch.fetcher import fetch_pulls
 
     known = _previous_pulls(store, cached)
+    covered = covered_selections(store, cached)
     checkpoint_path = store.path / "refresh-checkpoint.json"
     with github_endpoint(project, options) as (base_url, tokens):
         recorder = CassetteRecorder(store.cassette_dir, tokens)
         result = fetch_pulls(
             project.full_name,
-            cached.params,
+            _widest(covered),
             checkpoint_path=checkpoint_path,
             base_url=base_url,
             tokens=tokens,
@@ -312,12 +359,12 @@ def refresh(
         recorded_at=_now(),
         prs=tuple(merged[n] for n in sorted(merged)),
         params=cached.params,
-    ).select(cached.params)
+    )
     etags = {str(n): known[n].etags for n in known}
     etags.update({str(number): tags for number, tags in result.etags.items()})
     if result.repository_etag:
         etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
-    snapshot = _save(project, store, snapshot, base_url, etags, recorder)
+    snapshot = _save(project, store, snapshot, base_url, etags, recorder, covered)
     if result.checkpoint is not None:
         result.checkpoint.discard()
     return SeedResult(
@@ -354,6 +401,7 @@ def _save(
     base_url: str,
     etags: dict[str, dict[str, str]],
     recorder: CassetteRecorder,
+    covered: list[FetchParams],
 ) -> Snapshot:
     """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
     from pytest_ghseed.cache.cassettes import check_no_leak
@@ -374,6 +422,8 @@ def _save(
         params=snapshot.params.to_dict(),
         base_url=recorder.scrubber.scrub(base_url),
         etags=etags,
+        covered=[c.to_dict() for c in covered],
+        numbers=[pr.number for pr in snapshot.prs],
     )
     store.save(snapshot, metadata)
     return snapshot

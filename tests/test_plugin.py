@@ -875,7 +875,9 @@ def test_marker_error_shows_no_internal_traceback(pytester: pytest.Pytester) -> 
     result = run(pytester)
     result.stdout.fnmatch_lines(["*got unknown argument(s) projet*"])
     out = result.stdout.str()
-    assert "pluggy/_hooks.py" not in out and "_pytest/python.py" not in out and "Traceback" not in out
+    assert "pluggy/_" not in out
+    assert "_pytest/python.py" not in out
+    assert "Traceback" not in out
 
 
 def test_marker_bad_value_fails_the_test_clearly(pytester: pytest.Pytester) -> None:

@@ -81,7 +81,16 @@ def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -
         prs=tuple(sorted(prs, key=lambda pr: pr.number)),
         params=FetchParams(max_prs=None),
     )
-    selected = snapshot.select(params)
+    if metadata is not None and metadata.numbers:
+        wanted = set(metadata.numbers)
+        selected = Snapshot(
+            repository=repository,
+            recorded_at=recorded_at,
+            prs=tuple(pr for pr in snapshot.prs if pr.number in wanted),
+            params=params,
+        )
+    else:
+        selected = snapshot.select(params)
     if metadata is not None and len(selected.prs) != metadata.pr_count:
         msg = (
             f"the cassettes in {store.cassette_dir} hold {len(selected.prs)} of the {metadata.pr_count} recorded "

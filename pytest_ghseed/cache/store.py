@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,10 @@ class Metadata:
     params: dict[str, Any]
     base_url: str
     etags: dict[str, dict[str, str]]
+    #: Every selection (fetch parameters) whose PRs are all in the snapshot; ``params`` is the first.
+    covered: list[dict[str, Any]] = field(default_factory=list)
+    #: The PR numbers in the snapshot, so that a rebuild from the cassettes takes exactly these.
+    numbers: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,8 @@ class Metadata:
             "params": self.params,
             "base_url": self.base_url,
             "etags": self.etags,
+            "covered": self.covered or [self.params],
+            "numbers": self.numbers,
         }
 
     @classmethod
@@ -127,6 +133,8 @@ class Metadata:
             params=dict(data["params"]),
             base_url=str(data.get("base_url", "")),
             etags={str(k): dict(v) for k, v in (data.get("etags") or {}).items()},
+            covered=[dict(c) for c in data.get("covered") or [data["params"]]],
+            numbers=[int(n) for n in data.get("numbers") or []],
         )
 
     def age_seconds(self, now: datetime | None = None) -> float:
