@@ -4,22 +4,49 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed.errors import CacheError, GhseedError, UsageError
-from pytest_ghseed.models import (
-    Commit,
-    FetchParams,
-    FileChange,
-    IssueComment,
-    PullRequest,
-    Repository,
-    Review,
-    ReviewComment,
-    Snapshot,
-    User,
-)
+
+if TYPE_CHECKING:
+    from pytest_ghseed.models import (
+        Commit,
+        FetchParams,
+        FileChange,
+        IssueComment,
+        PullRequest,
+        Repository,
+        Review,
+        ReviewComment,
+        Snapshot,
+        User,
+    )
 
 __version__ = "0.1.0"
+
+_MODELS = (
+    "Commit",
+    "FetchParams",
+    "FileChange",
+    "IssueComment",
+    "PullRequest",
+    "Repository",
+    "Review",
+    "ReviewComment",
+    "Snapshot",
+    "User",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The models load on first use: pytest imports this package on every run of every suite with the
+    # plugin installed, and building the model classes is most of its import time.
+    if name in _MODELS:
+        from pytest_ghseed import models
+
+        return getattr(models, name)
+    msg = f"module 'pytest_ghseed' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = "cassettes") -> Snapshot:

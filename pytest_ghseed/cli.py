@@ -623,7 +623,7 @@ def export_row(pr: PullRequest) -> dict[str, Any]:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from pytest_ghseed.cache.store import atomic_write_bytes
+    from pytest_ghseed._files import atomic_write_bytes
 
     store = _existing_store(args.project, args.cache_dir)
     snapshot = store.load_snapshot()

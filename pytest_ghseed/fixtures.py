@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
 import pytest
 
 from pytest_ghseed.errors import GhseedError, UsageError
-from pytest_ghseed.models import FetchParams, PullRequest, Snapshot
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.reporting import merge_summary
 from pytest_ghseed.settings import MARKER_KEYS, Selection, Settings
 
 if TYPE_CHECKING:
+    from pytest_ghseed.models import PullRequest, Snapshot
     from pytest_ghseed.seed import SeedResult
 
 settings_key = pytest.StashKey[Settings]()
@@ -42,7 +42,7 @@ _outcomes_key = pytest.StashKey[dict[str, "SeedResult | GhseedError"]]()
 _lock = threading.Lock()
 
 
-class ImmutableList(list[PullRequest]):
+class ImmutableList(list["PullRequest"]):
     """A list that refuses changes: ``real_prs`` is shared by every test of the session."""
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
@@ -111,6 +111,7 @@ class LiveProgress:
 
 def load_selection(config: pytest.Config, selection: Selection) -> Snapshot:
     """The snapshot for ``selection``, fetched or loaded once per session; skip/fail as configured."""
+    from pytest_ghseed.models import FetchParams
     from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
 
     settings = config.stash[settings_key]

@@ -34,7 +34,7 @@ def describe_age(seconds: float) -> str:
 def summary_lines(
     summary: dict[str, dict[str, Any]], seed: int | None, now: datetime | None = None
 ) -> list[str]:
-    """One line per loaded selection, then the factory seed; nothing when ghseed was not used."""
+    """One line per project (its selections merged), then the factory seed; nothing when ghseed was not used."""
     if not summary:
         return []
     current = now or datetime.now(timezone.utc)

@@ -295,10 +295,10 @@ def fetch_and_save(
     prs = {pr.number: pr for pr in result.prs}
     etags = {str(number): tags for number, tags in result.etags.items()}
     primary, covered = params, [params]
-    if previous is not None:
+    if previous is not None and known is not None:
         # Another selection joins the cache: keep what it had, so that neither selection refetches.
         prs = {**{pr.number: pr for pr in previous.prs}, **prs}
-        etags = {**{str(n): known[n].etags for n in known or {}}, **etags}
+        etags = {**{str(n): pull.etags for n, pull in known.items()}, **etags}
         primary, covered = previous.params, [*covered_selections(store, previous), params]
     if result.repository_etag:
         etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}

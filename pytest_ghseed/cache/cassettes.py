@@ -38,7 +38,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
 from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
-from pytest_ghseed.cache.store import atomic_write_bytes
+from pytest_ghseed._files import atomic_write_bytes
 from pytest_ghseed.errors import CacheError, SecretLeakError
 from pytest_ghseed.traffic import Exchange
 

@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pytest_ghseed._files import move_aside
 from pytest_ghseed.cache.cassettes import LISTING, SUFFIX, cassette_files, load_interactions
-from pytest_ghseed.cache.store import ProjectStore, move_aside
+from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.errors import CacheError
 from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
 
@@ -67,7 +68,7 @@ def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -
             if not move_corrupt:
                 msg = f"cassette {path} is corrupt ({exc}); rebuild or fetch the project again"
                 raise CacheError(msg) from None
-            moved = move_aside(path, str(exc))
+            moved = move_aside(path)
             msg = f"cassette {path} is corrupt ({exc}); moved aside to {moved.name}"
             raise CacheError(msg) from None
     if repository is None:

@@ -15,15 +15,14 @@ cannot be read is moved aside with the reason, never deleted silently.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pytest_ghseed._files import UMASK, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, format_datetime, parse_datetime
 
@@ -34,54 +33,6 @@ _MARKER_TEXT = (
     "# This file is a cache directory tag created by pytest-ghseed.\n"
     "# For information about cache directory tags, see: https://bford.info/cachedir/spec.html\n"
 )
-
-
-def _umask() -> int:
-    # os.umask can only be read by setting it; done once, at import, before any threads write.
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-_UMASK = _umask()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates 0600; a cache meant to be committed and shared gets the usual mode.
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable on POSIX; not possible (nor needed) on Windows.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def move_aside(path: Path, reason: str) -> Path:
-    """Rename an unreadable file to ``<name>.corrupt-<UTC time>`` and return the new path."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    os.replace(path, target)
-    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +129,7 @@ class ProjectStore:
             return self.path
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=self.cache_dir))
-        staging.chmod(0o777 & ~_UMASK)  # mkdtemp creates 0700
+        staging.chmod(0o777 & ~UMASK)  # mkdtemp creates 0700
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         try:
             staging.rename(self.path)
@@ -231,7 +182,7 @@ class ProjectStore:
             raise self._corrupt(path, f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
 
     def _corrupt(self, path: Path, why: str) -> CacheError:
-        moved = move_aside(path, why)
+        moved = move_aside(path)
         msg = f"{path} is corrupt: {why}; moved aside to {moved.name}. It will be fetched again."
         return CacheError(msg)
 

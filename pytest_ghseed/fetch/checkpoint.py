@@ -27,12 +27,10 @@ mixing two crawls would silently give wrong data, so that raises :class:`Checkpo
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pytest_ghseed._files import append_durably, aside_path, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
 
 __all__ = [
@@ -125,7 +124,7 @@ class Checkpoint:
         except FileNotFoundError:
             if log.exists():
                 # Without its checkpoint nobody can say which parameters this data was fetched with.
-                moved = _move_aside(log, "orphan")
+                moved = move_aside(log, "orphan")
                 fresh.notes.append(
                     f"found PR data log {log} without its checkpoint {path.name}; moved it to "
                     f"{moved.name} and started a fresh crawl"
@@ -138,11 +137,11 @@ class Checkpoint:
         try:
             state = _parse_state(raw)
         except _Corrupt as exc:
-            moved = _move_aside(path, "corrupt")
+            moved = move_aside(path, "corrupt")
             note = f"checkpoint {path} is unusable ({exc}); moved it to {moved.name} and started afresh"
             if log.exists():
                 # The log cannot be trusted without the parameters that only the checkpoint held.
-                moved_log = _move_aside(log, "corrupt")
+                moved_log = move_aside(log, "corrupt")
                 note += f"; its PR data log went to {moved_log.name}"
             fresh.notes.append(note)
             return fresh
@@ -189,7 +188,7 @@ class Checkpoint:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            moved = _move_aside(log, "corrupt")
+            moved = move_aside(log, "corrupt")
             self.notes.append(f"cannot read PR data log {log} ({exc}); moved it to {moved.name}")
             good, bad_lines, torn_tail, rewrite = [], [], 0, False
             self._logged.clear()
@@ -208,7 +207,7 @@ class Checkpoint:
             )
         if rewrite:
             try:
-                _atomic_write(log, b"".join(good))
+                atomic_write_bytes(log, b"".join(good))
             except OSError as exc:
                 msg = f"cannot repair PR data log {log}: {exc}; check free space and permissions"
                 raise CacheError(msg) from exc
@@ -256,7 +255,7 @@ class Checkpoint:
                 msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
                 raise ValueError(msg)
             try:
-                _append_durably(self.log_path, payload)
+                append_durably(self.log_path, payload)
             except OSError as exc:
                 msg = (
                     f"cannot append PR #{number} to {self.log_path}: {exc}; check free space and permissions"
@@ -343,7 +342,7 @@ class Checkpoint:
         _refuse_tokens(state, self.path)
         data = (json.dumps(state, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
         try:
-            _atomic_write(self.path, data)
+            atomic_write_bytes(self.path, data)
         except OSError as exc:
             msg = (
                 f"cannot save checkpoint {self.path}: {exc}; the previous checkpoint is unchanged. "
@@ -491,75 +490,9 @@ def _refuse_tokens(state: Mapping[str, Any], path: Path) -> None:
 # --- files ----------------------------------------------------------------------------------------
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes a rename or a new file survive a power cut; directories cannot be opened on Windows.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see either the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory as the target: os.replace is atomic only within one file system.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _append_durably(path: Path, payload: bytes) -> None:
-    created = not path.exists()
-    if created:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    # One write call per record: with O_APPEND the kernel places it at the end in one piece, and the
-    # fsync makes it survive a crash before the PR counts as fetched.
-    with path.open("ab") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    if created:
-        _fsync_dir(path.parent)
-
-
-def _aside_path(path: Path, kind: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.{kind}-{stamp}")
-    n = 1
-    while target.exists():  # two repairs within one second must not overwrite each other
-        target = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
-        n += 1
-    return target
-
-
-def _move_aside(path: Path, kind: str) -> Path:
-    """Rename ``path`` to ``<name>.<kind>-<UTC time>`` and return the new path; never deletes."""
-    target = _aside_path(path, kind)
-    try:
-        os.replace(path, target)
-    except OSError as exc:
-        msg = f"cannot move unusable {path} aside to {target.name}: {exc}; move or delete it by hand"
-        raise CacheError(msg) from exc
-    return target
-
-
 def _preserve_copy(path: Path, kind: str) -> Path:
     """Keep ``path``'s current bytes as ``<name>.<kind>-<UTC time>`` before it is rewritten."""
-    target = _aside_path(path, kind)
+    target = aside_path(path, kind)
     try:
         # A hard link costs no copy; the atomic rewrite then gives ``path`` a new inode.
         os.link(path, target)

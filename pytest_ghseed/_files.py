@@ -1,0 +1,95 @@
+"""Durable file operations shared by the cache and the checkpoint.
+
+A reader sees a file's old content or its new content, never half of it; an unusable file is moved
+aside, never deleted. Neutral ground: ``cache`` and ``fetch`` both use it without importing each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pytest_ghseed.errors import CacheError
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any thread writes.
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+UMASK = _read_umask()
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in ``directory`` survive a power cut (not possible on Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, ``os.replace``, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory as the target: os.replace is atomic only within one file system.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp creates 0600; a cache meant to be committed and shared gets the usual mode.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~UMASK)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    fsync_dir(path.parent)
+
+
+def append_durably(path: Path, payload: bytes) -> None:
+    """Append one record and fsync it: once this returns, the record survives a crash."""
+    created = not path.exists()
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # One write call per record: with O_APPEND the kernel places it at the end in one piece.
+    with path.open("ab") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if created:
+        fsync_dir(path.parent)
+
+
+def aside_path(path: Path, kind: str = "corrupt") -> Path:
+    """``<name>.<kind>-<UTC time>``, with a counter when two land in the same second."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.{kind}-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
+        n += 1
+    return target
+
+
+def move_aside(path: Path, kind: str = "corrupt") -> Path:
+    """Rename ``path`` to ``<name>.<kind>-<UTC time>`` and return the new path; never deletes."""
+    target = aside_path(path, kind)
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        msg = f"cannot move unusable {path} aside to {target.name}: {exc}; move or delete it by hand"
+        raise CacheError(msg) from exc
+    return target
