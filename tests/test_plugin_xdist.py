@@ -98,3 +98,47 @@ def test_three_workers_fetch_once_then_read_the_cache(pytester: pytest.Pytester,
     assert lines[0].startswith(f"{REPO} ({REPO}): cache, 8 PRs, recorded ")
     assert lines[0].endswith(", 0 API requests this run")
     assert lines[1] == "factory seed: 99 (reproduce with --ghseed-seed=99)"
+
+
+#: Each test records a digest of the data its worker loaded.
+DIGEST_TESTS = """
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_data(real_prs, i):
+    digest = hashlib.sha256(json.dumps([pr.to_dict() for pr in real_prs], sort_keys=True).encode()).hexdigest()
+    record = {"worker": os.environ.get("PYTEST_XDIST_WORKER"), "digest": digest}
+    with Path(__file__).with_name("digests.jsonl").open("a") as out:
+        out.write(json.dumps(record) + "\\n")
+"""
+
+
+def test_four_workers_fetch_once_and_all_see_identical_data(pytester: pytest.Pytester, emu: Emulator) -> None:
+    """With -n 4 the emulator sees one fetch, and every worker loads byte-identical data equal to the truth."""
+    import hashlib
+
+    pytester.makepyfile(test_data=DIGEST_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "4",
+        "-p",
+        "no:hypothesispytest",
+        f"--ghseed-project={REPO}",
+        f"--ghseed-base-url={emu.base_url}",
+        timeout=120,
+    )
+    result.assert_outcomes(passed=12)
+    stats = emu.stats
+    assert stats.duplicate_fetches == 0
+    assert stats.requests_by_path(f"/repos/{REPO}/pulls?") == 1, "one listing: one fetch for all workers"
+    records = [json.loads(line) for line in (pytester.path / "digests.jsonl").read_text().splitlines()]
+    assert len({record["worker"] for record in records}) >= 2
+    truth = [pr.to_dict() for pr in emu.truth(REPO)]
+    expected = hashlib.sha256(json.dumps(truth, sort_keys=True).encode()).hexdigest()
+    assert {record["digest"] for record in records} == {expected}
