@@ -13,10 +13,11 @@ nothing of ours, and nothing heavy: the pytest plugin loads it on first use of a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
@@ -26,6 +27,22 @@ _READS_Z = sys.version_info >= (3, 11)
 
 #: Bumped whenever the plain-dict form of a model changes incompatibly.
 SCHEMA_VERSION = 1
+
+
+@contextlib.contextmanager
+def bulk_loading() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a snapshot's objects are created.
+
+    A snapshot is hundreds of thousands of small, acyclic objects (JSON values, then models); the
+    collector would otherwise scan the growing heap again and again while they are created.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -657,18 +674,6 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
-        # Tens of thousands of small objects: the cyclic GC would scan them again and again while they
-        # are created, and none of them forms a cycle.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return cls._from_dict(data)
-        finally:
-            if enabled:
-                gc.enable()
-
-    @classmethod
-    def _from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             msg = (
@@ -676,6 +681,11 @@ class Snapshot:
                 "rebuild it with `ghseed rebuild PROJECT` or refetch"
             )
             raise ValueError(msg)
+        with bulk_loading():
+            return cls._from_dict(data)
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
         return cls(
             repository=Repository.from_dict(data["repository"]),
             recorded_at=_required_datetime(data["recorded_at"], "snapshot.recorded_at"),

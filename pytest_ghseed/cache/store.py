@@ -24,7 +24,7 @@ from typing import Any
 
 from pytest_ghseed._files import UMASK, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError
-from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, format_datetime, parse_datetime
+from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading, format_datetime, parse_datetime
 
 TOOL_VERSION = "0.1.0"
 MARKER = "CACHEDIR.TAG"
@@ -156,6 +156,10 @@ class ProjectStore:
             raise self._corrupt(self.metadata_path, f"unexpected content ({exc})") from None
 
     def load_snapshot(self) -> Snapshot:
+        with bulk_loading():
+            return self._load_snapshot()
+
+    def _load_snapshot(self) -> Snapshot:
         data = self._read_json(self.snapshot_path)
         version = data.get("schema_version") if isinstance(data, dict) else None
         if version != SCHEMA_VERSION:
