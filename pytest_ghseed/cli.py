@@ -31,6 +31,7 @@ from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.settings import (
     STATES,
     Project,
+    aliases_from_pyproject,
     parse_choice,
     parse_date,
     parse_positive_int,
@@ -303,7 +304,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from pytest_ghseed.cache.store import ProjectStore
     from pytest_ghseed.seed import FetchOptions, ensure
 
-    project = resolve_project(args.project)
+    project = resolve_project(args.project, aliases_from_pyproject(Path.cwd()))
     params = FetchParams(
         max_prs=None if args.all_prs else args.max_prs,
         state=args.state,
@@ -344,7 +345,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 def _store_of(project_name: str, cache_dir: Path) -> tuple[Project, ProjectStore]:
     from pytest_ghseed.cache.store import ProjectStore
 
-    project = resolve_project(project_name)
+    project = resolve_project(project_name, aliases_from_pyproject(Path.cwd()))
     return project, ProjectStore(cache_dir, project.folder)
 
 

@@ -7,6 +7,7 @@ the repository's full name and to the folder that holds its cache.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -84,6 +85,32 @@ def resolve_project(name: str, aliases: Mapping[str, str] | None = None) -> Proj
         "use owner/repo or add an alias"
     )
     raise UsageError(msg)
+
+
+def aliases_from_pyproject(start: Path) -> dict[str, str]:
+    """User aliases from the nearest ``pyproject.toml`` (``[tool.ghseed.aliases]``) at or above ``start``.
+
+    The same table serves the ``ghseed`` command; inside pytest, the ``ghseed_aliases`` ini key does.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            msg = f"cannot read aliases from {candidate}: {exc}; fix the file or remove [tool.ghseed.aliases]"
+            raise UsageError(msg) from None
+        table = data.get("tool", {}).get("ghseed", {}).get("aliases", {})
+        if not isinstance(table, dict):
+            msg = f'[tool.ghseed.aliases] in {candidate} must be a table of name = "owner/repo"'
+            raise UsageError(msg)
+        return parse_aliases([f"{name} = {target}" for name, target in table.items()])
+    return {}
 
 
 def parse_aliases(lines: list[str] | str) -> dict[str, str]:
@@ -242,7 +269,8 @@ def resolve_settings(
     ``cli`` holds parsed command-line values (None when not given); ``ini`` raw ini strings (or
     lists for line-list keys); ``env`` the environment (``GITHUB_API_URL``, ``CI``).
     """
-    aliases = parse_aliases(list(ini.get("aliases") or []))  # type: ignore[call-overload]
+    # Aliases: [tool.ghseed.aliases] of the rootdir's pyproject.toml (shared with the CLI), then the ini key.
+    aliases = {**aliases_from_pyproject(rootdir), **parse_aliases(list(ini.get("aliases") or []))}  # type: ignore[call-overload]
     cli_projects = [resolve_project(p, aliases) for p in (cli.get("project") or [])]  # type: ignore[attr-defined]
     ini_projects = [resolve_project(p, aliases) for p in (ini.get("project") or [])]  # type: ignore[attr-defined]
     projects = tuple(cli_projects or ini_projects)

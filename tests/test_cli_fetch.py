@@ -153,3 +153,16 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "ghseed 0.1.0" in capsys.readouterr().out
     assert main(["fetch", "--help"]) == 0
     assert "example: GITHUB_TOKENS=" in capsys.readouterr().out
+
+
+def test_fetch_resolves_an_alias_from_pyproject(
+    emulator_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ghseed fetch widgets` works when pyproject.toml aliases widgets to acme/widgets."""
+    emu = emulator_factory(n_prs=3)
+    (tmp_path / "pyproject.toml").write_text('[tool.ghseed.aliases]\nwidgets = "acme/widgets"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_TOKENS", "tok-bob")
+    assert main(["fetch", "widgets", "--base-url", emu.base_url]) == 0
+    assert "acme/widgets: 3 PRs fetched" in capsys.readouterr().out
+    assert (tmp_path / "cassettes" / "widgets" / "snapshot.json").is_file()

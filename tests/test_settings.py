@@ -66,3 +66,17 @@ def test_value_parsers_name_the_option_and_the_value() -> None:
     assert parse_duration("2d", "--max-age") == 172800.0
     with pytest.raises(UsageError, match="duration like"):
         parse_duration("soon", "--max-age")
+
+
+def test_aliases_from_the_nearest_pyproject(tmp_path) -> None:
+    """`[tool.ghseed.aliases]` in the nearest pyproject.toml (here one folder up) names projects for the CLI."""
+    from pytest_ghseed.settings import aliases_from_pyproject
+
+    (tmp_path / "pyproject.toml").write_text('[tool.ghseed.aliases]\nbackend = "acme/backend-api"\n')
+    inner = tmp_path / "sub"
+    inner.mkdir()
+    aliases = aliases_from_pyproject(inner)
+    assert resolve_project("backend", aliases).full_name == "acme/backend-api"
+    (tmp_path / "pyproject.toml").write_text('[tool.ghseed.aliases]\nbackend = "not a repo"\n')
+    with pytest.raises(UsageError, match="not `name = owner/repo`"):
+        aliases_from_pyproject(inner)
