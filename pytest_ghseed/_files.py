@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pytest_ghseed.errors import CacheError
@@ -75,7 +75,7 @@ def append_durably(path: Path, payload: bytes) -> None:
 
 def aside_path(path: Path, kind: str = "corrupt") -> Path:
     """``<name>.<kind>-<UTC time>``, with a counter when two land in the same second."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.{kind}-{stamp}")
     n = 1
     while target.exists():

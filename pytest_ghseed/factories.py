@@ -42,7 +42,7 @@ import zlib
 from collections.abc import Iterator
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import factory.random
@@ -87,7 +87,7 @@ LARGE_MIN_LINES = 1000
 COMMITS_CAP = 250
 FILES_CAP = 3000
 
-_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SUBMITTED_STATES = ("APPROVED", "COMMENTED", "CHANGES_REQUESTED", "DISMISSED")
 _WORDS = (
     "fix",

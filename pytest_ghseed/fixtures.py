@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
@@ -145,7 +145,7 @@ def load_selection(config: pytest.Config, selection: Selection) -> Snapshot:
 
 
 def _note_summary(config: pytest.Config, selection: Selection, result: SeedResult) -> None:
-    recorded = result.snapshot.recorded_at.astimezone(timezone.utc)
+    recorded = result.snapshot.recorded_at.astimezone(UTC)
     line = {
         "project": selection.project.name,
         "repository": selection.project.full_name,

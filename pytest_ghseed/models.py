@@ -17,14 +17,12 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 JSON = dict[str, Any]
-_READS_Z = sys.version_info >= (3, 11)
 
 #: Bumped whenever the plain-dict form of a model changes incompatibly.
 SCHEMA_VERSION = 1
@@ -50,11 +48,11 @@ def parse_datetime(value: str | None) -> datetime | None:
     """Parse GitHub's ISO-8601 timestamps (``2024-01-01T10:00:00Z``) into aware UTC datetimes."""
     if not value:
         return None
-    # Python 3.11 reads the "Z" itself, in one call: this runs for every timestamp of a loading snapshot.
-    parsed = datetime.fromisoformat(value if _READS_Z or value[-1] != "Z" else value[:-1] + "+00:00")
+    # Python 3.11+ reads the "Z" itself, in one call: this runs for every timestamp of a loading snapshot.
+    parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         # GitHub always sends UTC; a naive value can only come from a hand-written dict.
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -62,7 +60,7 @@ def format_datetime(value: datetime | None) -> str | None:
     """Format an aware datetime the way GitHub does (UTC, ``Z`` suffix, seconds precision or finer)."""
     if value is None:
         return None
-    utc = value.astimezone(timezone.utc)
+    utc = value.astimezone(UTC)
     text = utc.isoformat()
     return text.replace("+00:00", "Z")
 

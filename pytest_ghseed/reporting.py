@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 _SOURCE_RANK = {"cache": 0, "refreshed": 1, "fetched": 2}
@@ -37,7 +37,7 @@ def summary_lines(
     """One line per project (its selections merged), then the factory seed; nothing when ghseed was not used."""
     if not summary:
         return []
-    current = now or datetime.now(timezone.utc)
+    current = now or datetime.now(UTC)
     lines = []
     for line in sorted(summary.values(), key=lambda entry: (entry["project"], entry["prs"])):
         recorded = datetime.fromisoformat(line["recorded_at"])

@@ -7,10 +7,9 @@ the repository's full name and to the folder that holds its cache.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pytest_ghseed.errors import UsageError
@@ -92,10 +91,8 @@ def aliases_from_pyproject(start: Path) -> dict[str, str]:
 
     The same table serves the ``ghseed`` command; inside pytest, the ``ghseed_aliases`` ini key does.
     """
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib
+    import tomllib
+
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if not candidate.is_file():
@@ -159,7 +156,7 @@ def parse_date(value: str, what: str) -> datetime:
         msg = f"{what} must be an ISO date like 2024-01-31 or 2024-01-31T12:00:00Z; got {value!r}"
         raise UsageError(msg) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 

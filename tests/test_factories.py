@@ -7,7 +7,7 @@ import math
 import random
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import factory.random
 import pytest
@@ -42,7 +42,7 @@ from pytest_ghseed.models import (
 )
 
 SHA = re.compile(r"[0-9a-f]{40}")
-RECORDED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+RECORDED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 #: Traits under test, each alone, and the plain default.
 TRAITS: list[dict[str, bool]] = [
     {},
@@ -180,7 +180,7 @@ def test_plain_factory_default_mix_covers_every_outcome() -> None:
 def test_plain_factory_overrides_keep_consistency() -> None:
     """Overriding the author, the creation time or the field behind a trait keeps the rest consistent."""
     author = User(login="someone-new", id=1, type="User")
-    created = datetime(2020, 5, 5, tzinfo=timezone.utc)
+    created = datetime(2020, 5, 5, tzinfo=UTC)
     prs = [
         PullRequestFactory.build(rng=random.Random(seed), user=author, created_at=created, is_merged=True)
         for seed in range(50)

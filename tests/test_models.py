@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ from pytest_ghseed.models import (
 )
 from tests.samples import load_sample
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _full_pr_from_samples() -> PullRequest:

@@ -8,7 +8,7 @@ import statistics
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -46,7 +46,7 @@ def demo_snapshot() -> Snapshot:
     truth = SyntheticProject(ProjectSpec("ghseed/demo", n_prs=60, seed=20240101, extremes=True)).truth()
     return Snapshot(
         repository=Repository(full_name="ghseed/demo", id=1),
-        recorded_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+        recorded_at=datetime(2025, 1, 1, tzinfo=UTC),
         prs=tuple(truth),
     )
 

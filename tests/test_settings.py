@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -59,7 +59,7 @@ def test_value_parsers_name_the_option_and_the_value() -> None:
         parse_positive_int("0", "--workers")
     with pytest.raises(UsageError, match=r"--state must be one of all, open, closed; got 'merged'"):
         parse_choice("merged", ("all", "open", "closed"), "--state")
-    assert parse_date("2024-01-31", "--since") == datetime(2024, 1, 31, tzinfo=timezone.utc)
+    assert parse_date("2024-01-31", "--since") == datetime(2024, 1, 31, tzinfo=UTC)
     with pytest.raises(UsageError, match="ISO date"):
         parse_date("yesterday", "--since")
     assert parse_duration("15m", "--max-age") == 900.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, ForeignKey, String, create_engine, func, select
 from sqlalchemy.engine import Engine
@@ -56,7 +56,7 @@ class Review(Base):
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def to_orm(pr: PullRequest) -> Pull:

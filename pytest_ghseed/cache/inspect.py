@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"metadata.json unreadable ({exc})")
     cassettes = cassette_files(store.cassette_dir) if store.cassette_dir.is_dir() else []
-    current = now or datetime.now(timezone.utc)
+    current = now or datetime.now(UTC)
     has_snapshot = store.snapshot_path.is_file()
     return {
         "folder": store.name,

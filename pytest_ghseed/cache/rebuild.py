@@ -13,7 +13,7 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -267,4 +267,4 @@ def _recorded_api(repo: dict[str, Any]) -> str | None:
 
 def _newest_mtime(files: list[Path]) -> datetime:
     newest = max(p.stat().st_mtime for p in files)
-    return datetime.fromtimestamp(newest, tz=timezone.utc).replace(microsecond=0)
+    return datetime.fromtimestamp(newest, tz=UTC).replace(microsecond=0)

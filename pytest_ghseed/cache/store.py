@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ class Metadata:
         )
 
     def age_seconds(self, now: datetime | None = None) -> float:
-        current = now or datetime.now(timezone.utc)
+        current = now or datetime.now(UTC)
         return (current - self.recorded_at).total_seconds()
 
 

@@ -15,7 +15,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -52,7 +52,7 @@ REACTION_KEYS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "
 
 def iso(moment: datetime) -> str:
     """Format a timestamp the way GitHub does: UTC, seconds, ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def node_id(kind: str, number: int) -> str:
@@ -184,7 +184,7 @@ class Project:
         with self.lock:
             pull = self._pulls[number]
             pull.detail.update(fields)
-            pull.detail["updated_at"] = iso(datetime.now(timezone.utc))
+            pull.detail["updated_at"] = iso(datetime.now(UTC))
 
     def truth(self) -> list[PullRequest]:
         """What a perfect fetch must produce: models built from the API-visible (capped) lists."""
@@ -214,7 +214,7 @@ class ProjectSpec:
     n_prs: int
     seed: int
     extremes: bool = True
-    start: datetime = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 # A fixed pool of accounts with stable ids, so generated data reads like a real team's history.
@@ -340,7 +340,7 @@ class SyntheticProject(Project):
         """Add an open pull request created now (with the next number); return its number."""
         with self.lock:
             number = max(self.numbers(), default=0) + 1
-            pull = self._generate(number, datetime.now(timezone.utc), "new", scale=0.0)
+            pull = self._generate(number, datetime.now(UTC), "new", scale=0.0)
             if title is not None:
                 pull.detail["title"] = title
             pull.detail.update(fields)
