@@ -436,12 +436,9 @@ def _status_row(status: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _age(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{max(seconds, 0)}s"
+    from pytest_ghseed.reporting import describe_age
+
+    return "-" if seconds is None else describe_age(seconds)
 
 
 def _bytes(count: int) -> str:
