@@ -656,7 +656,6 @@ def _cmd_clear(args: argparse.Namespace) -> int:
     from pytest_ghseed.cache.store import MARKER
 
     project, store = _store_of(args.project, args.cache_dir)
-    lock = args.cache_dir / f".{project.folder}.lock"
     if store.path.is_symlink() or (store.path.exists() and not (store.path / MARKER).is_file()):
         # Not a folder we created (or a link out of the cache dir): never delete what is not ours.
         msg = (
@@ -666,8 +665,6 @@ def _cmd_clear(args: argparse.Namespace) -> int:
         raise CacheError(msg)
     if not store.path.exists():
         print(f"ghseed: nothing to clear: no cache for {project.name!r} in {args.cache_dir}")
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
         return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
@@ -681,9 +678,8 @@ def _cmd_clear(args: argparse.Namespace) -> int:
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             print("ghseed: nothing removed", file=sys.stderr)
             return EXIT_OK
-    shutil.rmtree(store.path)
-    with contextlib.suppress(FileNotFoundError):
-        lock.unlink()
+    with store.lock():  # not while a test run or a fetch writes into it
+        shutil.rmtree(store.path)
     print(f"ghseed: removed {store.path}")
     return EXIT_OK
 
@@ -710,7 +706,6 @@ def network_blocked() -> Iterator[None]:
 
 
 def _cmd_rebuild(args: argparse.Namespace) -> int:
-    from filelock import FileLock
 
     from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
     from pytest_ghseed.cache.store import TOOL_VERSION, Metadata
@@ -718,7 +713,7 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
 
     store = _existing_store(args.project, args.cache_dir)
     # The same lock as a fetch, so a rebuild never interleaves with a fetch of the same project.
-    with FileLock(str(args.cache_dir / f".{store.name}.lock")), network_blocked():
+    with store.lock(), network_blocked():
         try:
             snapshot = snapshot_from_cassettes(store)
         except OSError as exc:

@@ -99,13 +99,10 @@ def ensure(
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> SeedResult:
     """The snapshot of ``project`` for ``params``, from the cache or GitHub as the record mode says."""
-    from filelock import FileLock
-
     store = ProjectStore(cache_dir, project.folder)
     opts = options or FetchOptions()
-    cache_dir.mkdir(parents=True, exist_ok=True)
     # One process at a time per project: xdist workers wait here while the first one fetches.
-    with FileLock(str(cache_dir / f".{project.folder}.lock")):
+    with store.lock():
         return _ensure_locked(project, store, params, record_mode, opts, max_age, on_event)
 
 

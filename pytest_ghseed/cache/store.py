@@ -15,6 +15,7 @@ cannot be read is moved aside with the reason, never deleted silently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -119,6 +120,23 @@ class ProjectStore:
     @property
     def cassette_dir(self) -> Path:
         return self.path / "cassettes"
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock that lets one process at a time fetch into this folder (pytest-xdist workers).
+
+        It lives in the system's temporary folder, keyed by the folder's absolute path, so that the
+        cache dir, which users commit, holds nothing but recordings.
+        """
+        key = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "pytest-ghseed-locks" / f"{self.name}-{key}.lock"
+
+    def lock(self) -> Any:
+        """A ``filelock.FileLock`` on ``lock_path``."""
+        from filelock import FileLock
+
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.lock_path))
 
     def exists(self) -> bool:
         return self.snapshot_path.is_file() and self.metadata_path.is_file()
