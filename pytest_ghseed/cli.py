@@ -32,6 +32,7 @@ from pytest_ghseed.settings import (
     STATES,
     Project,
     aliases_from_pyproject,
+    parse_base_url,
     parse_choice,
     parse_date,
     parse_positive_int,
@@ -102,6 +103,7 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--base-url",
+        type=_typed(parse_base_url, "--base-url"),
         help="GitHub API URL (default GITHUB_API_URL or https://api.github.com; Enterprise: https://HOST/api/v3)",
     )
     parser.add_argument(

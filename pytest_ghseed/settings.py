@@ -127,6 +127,21 @@ def parse_aliases(lines: list[str] | str) -> dict[str, str]:
     return aliases
 
 
+def parse_base_url(value: str, what: str) -> str:
+    """An http(s) API URL without a trailing slash; a usage error naming the value otherwise."""
+    from urllib.parse import urlparse
+
+    text = value.strip()
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        msg = (
+            f"{what} {value!r} is not an http(s) URL; use https://api.github.com, or "
+            "https://HOST/api/v3 for GitHub Enterprise Server"
+        )
+        raise UsageError(msg)
+    return text.rstrip("/")
+
+
 def parse_positive_int(value: str, what: str) -> int:
     """An integer >= 1, or a usage error naming the option and the value."""
     try:
@@ -329,7 +344,7 @@ def resolve_settings(
         cache_dir=cache_dir,
         since=since,
         workers=workers,
-        base_url=None if base_url is None else str(base_url),
+        base_url=None if base_url is None else parse_base_url(str(base_url), "ghseed_base_url"),
         max_age=max_age,
         seed=seed,
         missing=missing,

@@ -43,6 +43,12 @@ def emulator_factory() -> Iterator[Callable[..., Emulator]]:
 
 
 @pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test in its own folder: a default ./cassettes never lands in the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
 def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse any connection that is not to the loopback interface: no test may touch the internet."""
     real_connect = socket.socket.connect

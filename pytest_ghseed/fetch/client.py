@@ -37,6 +37,7 @@ from pytest_ghseed.fetch.ratelimit import (
     parse_rate_headers,
 )
 from pytest_ghseed.fetch.tokens import Lease, TokenPool, TokenProbe, fingerprint
+from pytest_ghseed.settings import parse_base_url
 from pytest_ghseed.traffic import Exchange, Recorder
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -87,14 +88,7 @@ def parse_link_header(value: str) -> dict[str, str]:
 
 def normalize_base_url(base_url: str) -> str:
     """Check and tidy a base URL; a malformed one is a usage error naming the value."""
-    parsed = urllib.parse.urlparse(base_url.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        msg = (
-            f"base URL {base_url!r} is not an http(s) URL; use https://api.github.com, or "
-            "https://HOST/api/v3 for GitHub Enterprise Server"
-        )
-        raise UsageError(msg)
-    return base_url.strip().rstrip("/")
+    return parse_base_url(base_url, "base URL")
 
 
 class GitHubClient:
