@@ -150,7 +150,6 @@ def _from_cache(
             f"than asked ({_describe(params)}); using what it has. Refresh with: "
             f"{record_command(project, store.cache_dir)} --max-prs N"
         )
-        return SeedResult(snapshot=cached, source="cache", requests=0, notes=tuple(notes))
     return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
 
 
@@ -181,13 +180,15 @@ def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> 
 
 
 def _widest(selections: list[FetchParams]) -> FetchParams:
-    """One listing that finds every PR any of the selections may contain (for a refresh)."""
-    states = {s.state for s in selections}
+    """One listing that finds every PR any of the selections may contain (for a refresh).
+
+    Always every state: a PR closed since the last recording must be seen to leave an "open" selection.
+    """
     sinces = [s.since for s in selections]
     untils = [s.until for s in selections]
     return FetchParams(
         max_prs=None,
-        state=states.pop() if len(states) == 1 else "all",
+        state="all",
         since=None if None in sinces else min(s for s in sinces if s is not None),
         until=None if None in untils else max(u for u in untils if u is not None),
     )

@@ -169,3 +169,43 @@ def test_in_flight_cap_per_user() -> None:
     thread.join(timeout=2)
     assert len(third) == 1
     pool.release(second, None, ok=True)
+
+
+def test_free_answers_do_not_drain_the_local_quota() -> None:
+    """304s (and unanswered requests) cost no quota: GitHub's figure, not our request count, is kept."""
+    pool = TokenPool([probe(1, "alice", 10, reset=10_000)], clock=FakeClock())
+    for _ in range(30):
+        lease = pool.acquire()
+        pool.release(
+            lease,
+            {"x-ratelimit-remaining": "10", "x-ratelimit-limit": "5000", "x-ratelimit-reset": "10000"},
+            ok=True,
+        )
+        lease = pool.acquire()
+        pool.release(lease, None, ok=False)
+    assert pool.quota() == {"alice": 10}
+
+
+def test_cancel_wakes_a_thread_waiting_for_a_reset_at_once() -> None:
+    """A cancelled crawl does not leave threads parked until a reset half a minute away."""
+    from pytest_ghseed.fetch.tokens import FetchCancelled
+
+    pool = TokenPool([probe(1, "alice", 0, reset=time.time() + 30)], max_wait=100)
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            pool.acquire()
+        except FetchCancelled as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.2)
+    pool.cancel()
+    thread.join(timeout=5)
+    assert outcome and "stopped" in str(outcome[0])
+    assert time.monotonic() - started < 2
+    with pytest.raises(FetchCancelled):
+        pool.pause(10)

@@ -16,6 +16,7 @@ and halves it on a secondary limit.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -101,14 +102,12 @@ class GitHubClient:
         *,
         policy: RetryPolicy | None = None,
         recorder: Recorder | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self.pool = pool
         self.policy = policy or RetryPolicy()
         self.recorder = recorder
-        self._sleep = sleep
         self._clock = clock
         self._local = threading.local()
         self._count_lock = threading.Lock()
@@ -126,16 +125,25 @@ class GitHubClient:
         attempts = {"primary": 0, "secondary": 0, "transient": 0}
         while True:
             lease = self.pool.acquire()
-            if not self.pool.may_send(lease):
-                # Another thread was told to wait on this account since the lease was granted.
-                self.pool.release(lease, None, ok=True)
-                continue
-            status, headers, body = self._send(lease, url, params, etag)
-            ok = status is not None and (200 <= status < 300 or status == 304)
-            self.pool.release(lease, headers, ok=ok)
+            headers: dict[str, str] | None = None
+            ok = False
+            try:
+                if not self.pool.may_send(lease):
+                    continue  # another thread was told to wait on this account since the lease was granted
+                status, headers, body = self._send(lease, url, params, etag)
+                data: Any = None
+                if status is not None and (200 <= status < 300 or status == 304):
+                    try:
+                        data = json.loads(body) if body and status != 304 else None
+                        ok = True
+                    except ValueError:
+                        # A 200 that is not JSON (a proxy's error page): as transient as a 5xx.
+                        status, body = None, ""
+            finally:
+                # Whatever happened, the lease goes back: a leaked one would count as in flight forever.
+                self.pool.release(lease, headers, ok=ok)
             if ok:
                 assert status is not None
-                data = json.loads(body) if body and status != 304 else None
                 return Response(status=status, headers=headers or {}, data=data)
             parsed_body = _parse_body(body)
             kind = _failure_kind(status, headers or {}, parsed_body)
@@ -158,7 +166,7 @@ class GitHubClient:
                     secondary=decision.reason is Reason.SECONDARY,
                 )
             else:
-                self._sleep(decision.wait)
+                self.pool.pause(decision.wait)
 
     def get_all(self, url: str, params: Mapping[str, Any] | None = None, *, etag: str | None = None) -> Page:
         """Every page of a list endpoint joined; ``etag`` revalidates a list that had one page."""
@@ -200,8 +208,16 @@ class GitHubClient:
             status, headers, body = gh.requester.requestJson(
                 "GET", url, dict(params) if params else None, request_headers
             )
-        except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError):
+        except (requests.RequestException, OSError, http.client.HTTPException):
+            # Refused, reset, timed out, truncated: no answer to read, retried with back-off.
             return None, None, ""
+        except AssertionError:
+            # PyGithub asserts that every URL it follows stays on the base URL's host.
+            msg = (
+                f"GitHub sent a link away from {self.base_url} ({url}); check --base-url (GitHub Enterprise: "
+                "https://HOST/api/v3)"
+            )
+            raise FetchError(msg) from None
         if self.recorder is not None:
             self.recorder(
                 Exchange(

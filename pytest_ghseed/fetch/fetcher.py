@@ -26,7 +26,7 @@ from pytest_ghseed.errors import FetchError
 from pytest_ghseed.fetch.checkpoint import Checkpoint
 from pytest_ghseed.fetch.client import DEFAULT_BASE_URL, GitHubClient, Response, probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
-from pytest_ghseed.fetch.tokens import DEFAULT_MAX_IN_FLIGHT, TokenPool, tokens_from_env
+from pytest_ghseed.fetch.tokens import DEFAULT_MAX_IN_FLIGHT, FetchCancelled, TokenPool, tokens_from_env
 from pytest_ghseed.models import (
     FetchParams,
     IssueComment,
@@ -260,14 +260,18 @@ class Fetcher:
             futures = [pool.submit(self.fetch_pull, n, previous.get(n)) for n in numbers]
             try:
                 done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    error = future.exception()
-                    if error is not None:
-                        raise error
+                errors = [e for e in (f.exception() for f in done) if e is not None]
+                # The first real error, not the FetchCancelled of threads stopped because of it.
+                errors.sort(key=lambda e: isinstance(e, FetchCancelled))
+                if errors:
+                    raise errors[0]
             finally:
-                # A fatal error or Ctrl-C: drop what has not started; finished PRs are in the checkpoint.
+                # A fatal error or Ctrl-C: drop what has not started, and make the running workers stop
+                # waiting for quota or back-off at once; finished PRs are in the checkpoint.
                 for future in futures:
                     future.cancel()
+                if not all(f.done() for f in futures):
+                    self.client.pool.cancel()
 
     def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull:
         """Fetch one pull request with its sub-lists and append it to the checkpoint.

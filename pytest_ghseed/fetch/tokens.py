@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pytest_ghseed.errors import RateLimitWaitTooLong
+from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong
 from pytest_ghseed.fetch.ratelimit import parse_rate_headers
 from pytest_ghseed.progress import ProgressEvent
 
@@ -28,6 +28,13 @@ from pytest_ghseed.progress import ProgressEvent
 DEFAULT_MAX_IN_FLIGHT = 8
 #: After this many successes in a row, an account lowered by a secondary limit may send one more request at once.
 _RECOVERY_STREAK = 20
+
+
+_CANCELLED = "the fetch was stopped (an error in another thread, or Ctrl-C); finished PRs are kept"
+
+
+class FetchCancelled(FetchError):
+    """Raised in worker threads once the crawl is cancelled, so that they stop at once."""
 
 
 def fingerprint(token: str) -> str:
@@ -110,6 +117,7 @@ class TokenPool:
         self._on_event = on_event
         self._repo = repo
         self._cond = threading.Condition()
+        self.cancelled = False
         self.notes: list[str] = []
         self.accounts: list[Account] = []
         by_login: dict[str, Account] = {}
@@ -153,6 +161,8 @@ class TokenPool:
         announced: float | None = None
         with self._cond:
             while True:
+                if self.cancelled:
+                    raise FetchCancelled(_CANCELLED)
                 now = self._clock()
                 for account in self.accounts:
                     if account.remaining <= 0 and account.reset <= now:
@@ -182,6 +192,23 @@ class TokenPool:
                     self._announce_all_parked(wait)
                 self._cond.wait(timeout=max(wait, 0.01))
 
+    def cancel(self) -> None:
+        """Stop the crawl: every thread waiting here, or about to send, gets ``FetchCancelled``."""
+        with self._cond:
+            self.cancelled = True
+            self._cond.notify_all()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep for a back-off, waking early (with ``FetchCancelled``) if the crawl is cancelled."""
+        deadline = self._clock() + seconds
+        with self._cond:
+            while not self.cancelled:
+                left = deadline - self._clock()
+                if left <= 0:
+                    return
+                self._cond.wait(timeout=left)
+        raise FetchCancelled(_CANCELLED)
+
     def may_send(self, lease: Lease) -> bool:
         """Whether the lease's account is still free to send (checked again right before sending)."""
         return lease.account.blocked_until <= self._clock()
@@ -191,6 +218,7 @@ class TokenPool:
         with self._cond:
             account = lease.account
             account.in_flight -= 1
+            account.remaining += 1  # the unit reserved by acquire(); the headers say what was spent
             if headers is not None:
                 self._update_quota(account, headers)
             if ok:
@@ -236,15 +264,11 @@ class TokenPool:
         if info is None or info.resource not in (None, "", "core"):
             return
         if info.reset > account.reset + 0.5:
-            # A new window: GitHub's figure replaces ours.
-            account.reset = info.reset
-            account.limit = info.limit
-            account.remaining = info.remaining
-        else:
-            # Same window: answers arrive out of order from threads, and we pre-reserve one request per
-            # lease, so the smaller figure is the safe one.
-            account.limit = info.limit
-            account.remaining = min(account.remaining, info.remaining)
+            account.reset = info.reset  # a new window
+        account.limit = info.limit
+        # GitHub's figure, less the units reserved by requests still in flight (a 304 spends none,
+        # so trusting the header, not counting our own requests, keeps free revalidations free).
+        account.remaining = info.remaining - account.in_flight
 
     def _earliest_unpark(self, now: float) -> float | None:
         """When the first parked account may send again; None when no account is parked."""
