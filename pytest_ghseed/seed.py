@@ -34,7 +34,7 @@ from pytest_ghseed.settings import Project
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.cassettes import CassetteRecorder
-    from pytest_ghseed.fetch.fetcher import FetchedPull
+    from pytest_ghseed.fetch.fetcher import FetchedPull, FetchResult
 
 RecordMode = Literal["once", "none", "new_episodes", "all"]
 Source = Literal["cache", "fetched", "refreshed"]
@@ -43,6 +43,7 @@ DEFAULT_CACHE_DIR = Path("cassettes")
 #: A refresh looks a little before the recording time: clocks differ, and a PR updated while the
 #: previous fetch ran may have been read before its update.
 _REFRESH_OVERLAP = timedelta(minutes=5)
+REFRESH_CHECKPOINT = "refresh-checkpoint.json"
 #: Where the repository's own ETag sits among the per-PR ETags of the metadata.
 REPOSITORY_ETAG_KEY = "repository"
 
@@ -156,22 +157,14 @@ def _from_cache(
 def covered_selections(store: ProjectStore, snapshot: Snapshot) -> list[FetchParams]:
     """The selections whose PRs are all in ``snapshot`` (fetched at some point, then merged in).
 
-    A selection that found fewer PRs than its ``max_prs`` exhausted the listing: it counts as
-    "every PR" of its state and date range.
+    A selection that found fewer PRs than its ``max_prs`` was recorded as "every PR" of its state and
+    date range when it was fetched (see ``fetch_and_save``).
     """
     try:
         recorded = [FetchParams.from_dict(p) for p in store.load_metadata().covered]
     except CacheError:
         recorded = []
-    selections = recorded or [snapshot.params]
-    effective = []
-    for selection in selections:
-        if selection.max_prs is not None:
-            everything = dataclasses.replace(selection, max_prs=None)
-            if len(snapshot.select(everything).prs) < selection.max_prs:
-                selection = everything
-        effective.append(selection)
-    return effective
+    return recorded or [snapshot.params]
 
 
 def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> bool:
@@ -275,34 +268,47 @@ def fetch_and_save(
     checkpoint_path = options.checkpoint_file or store.checkpoint_path
     if fresh:
         _discard_checkpoint(checkpoint_path)
+        _discard_checkpoint(store.path / REFRESH_CHECKPOINT)  # it would bring back older data
     known = _previous_pulls(store, previous) if previous is not None else None
+    notes: list[str] = []
     with github_endpoint(project, options) as (base_url, tokens):
         recorder = CassetteRecorder(store.cassette_dir, tokens)
-        result = fetch_pulls(
-            project.full_name,
-            params,
-            checkpoint_path=checkpoint_path,
-            base_url=base_url,
-            tokens=tokens,
-            workers=options.workers,
-            max_wait=options.max_wait,
-            on_event=on_event,
-            sink=recorder,
-            previous=known,
+        result = _fetch_resetting_foreign_checkpoint(
+            checkpoint_path,
+            own_checkpoint=options.checkpoint_file is None,
+            notes=notes,
+            fetch=lambda: fetch_pulls(
+                project.full_name,
+                params,
+                checkpoint_path=checkpoint_path,
+                base_url=base_url,
+                tokens=tokens,
+                workers=options.workers,
+                max_wait=options.max_wait,
+                on_event=on_event,
+                sink=recorder,
+                previous=known,
+                record_filter=recorder.scrub_record,
+            ),
         )
     prs = {pr.number: pr for pr in result.prs}
     etags = {str(number): tags for number, tags in result.etags.items()}
-    primary, covered = params, [params]
+    # A selection that found fewer PRs than it asked for saw the whole listing: it holds every PR.
+    exhausted = params.max_prs is not None and len(result.prs) < params.max_prs
+    selection = dataclasses.replace(params, max_prs=None) if exhausted else params
+    primary, covered, recorded_at = params, [selection], result.started_at
     if previous is not None and known is not None:
         # Another selection joins the cache: keep what it had, so that neither selection refetches.
         prs = {**{pr.number: pr for pr in previous.prs}, **prs}
         etags = {**{str(n): pull.etags for n, pull in known.items()}, **etags}
-        primary, covered = previous.params, [*covered_selections(store, previous), params]
+        primary, covered = previous.params, [*covered_selections(store, previous), selection]
+        # The kept PRs are as old as the previous recording: a refresh must look back that far.
+        recorded_at = min(recorded_at, previous.recorded_at)
     if result.repository_etag:
         etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
     snapshot = Snapshot(
         repository=result.repository,
-        recorded_at=_now(),
+        recorded_at=recorded_at,
         prs=tuple(prs[n] for n in sorted(prs)),
         params=primary,
     )
@@ -315,7 +321,7 @@ def fetch_and_save(
         source="fetched",
         requests=result.requests,
         quota_left=result.quota_left,
-        notes=result.notes,
+        notes=(*notes, *result.notes),
     )
 
 
@@ -333,28 +339,35 @@ def refresh(
 
     known = _previous_pulls(store, cached)
     covered = covered_selections(store, cached)
-    checkpoint_path = store.path / "refresh-checkpoint.json"
+    checkpoint_path = store.path / REFRESH_CHECKPOINT
+    notes: list[str] = []
     with github_endpoint(project, options) as (base_url, tokens):
         recorder = CassetteRecorder(store.cassette_dir, tokens)
-        result = fetch_pulls(
-            project.full_name,
-            _widest(covered),
-            checkpoint_path=checkpoint_path,
-            base_url=base_url,
-            tokens=tokens,
-            workers=options.workers,
-            max_wait=options.max_wait,
-            on_event=on_event,
-            sink=recorder,
-            updated_since=cached.recorded_at - _REFRESH_OVERLAP,
-            previous=known,
-            known_repository=_known_repository(store, cached),
+        result = _fetch_resetting_foreign_checkpoint(
+            checkpoint_path,
+            own_checkpoint=True,
+            notes=notes,
+            fetch=lambda: fetch_pulls(
+                project.full_name,
+                _widest(covered),
+                checkpoint_path=checkpoint_path,
+                base_url=base_url,
+                tokens=tokens,
+                workers=options.workers,
+                max_wait=options.max_wait,
+                on_event=on_event,
+                sink=recorder,
+                updated_since=cached.recorded_at - _REFRESH_OVERLAP,
+                previous=known,
+                known_repository=_known_repository(store, cached),
+                record_filter=recorder.scrub_record,
+            ),
         )
     merged = {pr.number: pr for pr in cached.prs}
     merged.update({pr.number: pr for pr in result.prs})
     snapshot = Snapshot(
         repository=result.repository,
-        recorded_at=_now(),
+        recorded_at=result.started_at,
         prs=tuple(merged[n] for n in sorted(merged)),
         params=cached.params,
     )
@@ -372,6 +385,35 @@ def refresh(
         quota_left=result.quota_left,
         notes=result.notes,
     )
+
+
+def _fetch_resetting_foreign_checkpoint(
+    checkpoint_path: Path,
+    *,
+    own_checkpoint: bool,
+    notes: list[str],
+    fetch: Callable[[], FetchResult],
+) -> FetchResult:
+    """Run ``fetch``; a checkpoint of other parameters in our own cache folder is moved aside, not fatal.
+
+    An interrupted fetch of another selection (say ``--ghseed-max-prs=500``, then Ctrl-C) must not
+    block every later run. A checkpoint the user named (``--checkpoint-file``) stays an error.
+    """
+    from pytest_ghseed._files import move_aside
+    from pytest_ghseed.fetch.checkpoint import CheckpointMismatch, data_log_path
+
+    try:
+        return fetch()
+    except CheckpointMismatch as exc:
+        if not own_checkpoint:
+            raise
+        moved = [
+            move_aside(p, "other-params").name
+            for p in (checkpoint_path, data_log_path(checkpoint_path))
+            if p.exists()
+        ]
+        notes.append(f"{exc.args[0].split(';')[0]}; moved it aside ({', '.join(moved)}) and started afresh")
+        return fetch()
 
 
 def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Repository, str] | None:

@@ -137,6 +137,8 @@ def test_no_token_under_the_cache_after_normal_and_failed_runs(emulator_factory,
     ensure(PROJECT, tmp_path / "ok", ALL, options=options(emu))
 
     failing = emulator_factory(token_config(n_prs=10, latency_seconds=0.01))
+    for number in (1, 2, 3):  # in the checkpoint of the run that dies, too
+        failing.project(REPO).update_pull(number, body=f"pasted {pasted} here")
     revoke = {"after": 3}
 
     def revoke_midway(event: Any) -> None:

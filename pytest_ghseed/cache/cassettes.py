@@ -162,6 +162,15 @@ class CassetteRecorder:
         with self._lock:
             self._pending.setdefault(shard_of(exchange.url), []).append(exchange)
 
+    def scrub_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A checkpoint record with secrets scrubbed like the cassettes (it lives in the cache folder)."""
+        text = json.dumps(record, ensure_ascii=False)
+        scrubbed = self.scrubber.scrub(text)
+        if scrubbed == text:
+            return record
+        cleaned: dict[str, Any] = json.loads(scrubbed)
+        return cleaned
+
     def flush_pr(self, number: int) -> None:
         self.flush(f"pr-{number:06d}")
 

@@ -85,6 +85,8 @@ class Checkpoint:
     completed: bool = False
     list_cursor: str | None = None
     last_updated: str = field(default_factory=_utc_now)
+    #: When the plan was pinned: the data of a resumed crawl is no newer than this (ISO-8601 UTC).
+    planned_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     #: What loading repaired or moved aside, one sentence each, for the caller to show the user.
     notes: list[str] = field(default_factory=list)
@@ -156,6 +158,7 @@ class Checkpoint:
             completed=state["completed"],
             list_cursor=state["list_cursor"],
             last_updated=state["last_updated"],
+            planned_at=state.get("planned_at") if isinstance(state.get("planned_at"), str) else None,
         )
         cp._load_log(set(state["fetched"]))
         return cp
@@ -233,6 +236,7 @@ class Checkpoint:
             self.plan = plan
             self._plan_set = frozenset(plan)
             self.total_found = total_found
+            self.planned_at = _utc_now()
             self.fetched = self._logged & self._plan_set
             self._save_locked()
 
@@ -334,6 +338,7 @@ class Checkpoint:
             "completed": self.completed,
             "list_cursor": self.list_cursor,
             "last_updated": self.last_updated,
+            "planned_at": self.planned_at,
         }
 
     def _save_locked(self) -> None:

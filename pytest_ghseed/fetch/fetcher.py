@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class FetchResult:
     requests: int
     resumed: int  # pull requests taken from the checkpoint instead of fetched again
     quota_left: int  # primary quota left over all accounts, as GitHub last reported it
+    started_at: datetime  # when the plan was pinned: no data of this result is older than this moment
+    total_found: int | None  # PRs the plan's listing saw (fewer than max_prs: the listing was exhausted)
     etags: dict[int, dict[str, str]] = field(default_factory=dict)
     repository_etag: str | None = None
     notes: tuple[str, ...] = ()
@@ -89,6 +91,7 @@ class Fetcher:
         workers: int = DEFAULT_WORKERS,
         on_event: Callable[[ProgressEvent], None] | None = None,
         sink: TrafficSink | None = None,
+        record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         if workers < 1:
             msg = f"workers must be at least 1, got {workers}"
@@ -99,6 +102,8 @@ class Fetcher:
         self.checkpoint = checkpoint
         self.workers = workers
         self.sink = sink
+        #: Applied to each PR's record before it is written to the checkpoint (the cache scrubs secrets).
+        self.record_filter = record_filter
         self._on_event = on_event
         self._done = 0
         self._total = 0
@@ -122,6 +127,7 @@ class Fetcher:
         ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota);
         ``known_repository`` (the repository and its ETag) does the same for the repository itself.
         """
+        started = datetime.now(UTC).replace(microsecond=0)
         repository, repository_etag = self.fetch_repository(known_repository)
         planned_now = self.checkpoint.plan is None
         if planned_now:
@@ -153,6 +159,8 @@ class Fetcher:
             requests=self.client.requests_made,
             resumed=resumed,
             quota_left=self.client.pool.total_remaining,
+            started_at=parse_datetime(self.checkpoint.planned_at) or started,
+            total_found=self.checkpoint.total_found,
             etags={f.pr.number: f.etags for f in fetched},
             repository_etag=repository_etag,
             notes=tuple(self.checkpoint.notes),
@@ -289,7 +297,12 @@ class Fetcher:
         if self.sink is not None:
             # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk.
             self.sink.flush_pr(number)
-        self.checkpoint.record_pr(number, fetched.to_record())
+        record = fetched.to_record()
+        if self.record_filter is not None:
+            filtered = self.record_filter(record)
+            if filtered != record:
+                record, fetched = filtered, FetchedPull.from_record(filtered)
+        self.checkpoint.record_pr(number, record)
         with self._lock:
             self._done += 1
         self._emit("pr_done")
@@ -446,6 +459,7 @@ def fetch_pulls(
     updated_since: datetime | None = None,
     previous: Mapping[int, FetchedPull] | None = None,
     known_repository: tuple[Repository, str] | None = None,
+    record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
     """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
@@ -463,6 +477,13 @@ def fetch_pulls(
         for note in checkpoint.notes:
             on_event(ProgressEvent(kind="note", repo=full_name, message=note))
     fetcher = Fetcher(
-        client, full_name, params, checkpoint=checkpoint, workers=workers, on_event=on_event, sink=sink
+        client,
+        full_name,
+        params,
+        checkpoint=checkpoint,
+        workers=workers,
+        on_event=on_event,
+        sink=sink,
+        record_filter=record_filter,
     )
     return fetcher.run(updated_since=updated_since, previous=previous, known_repository=known_repository)
