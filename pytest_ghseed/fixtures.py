@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from pytest_ghseed.seed import SeedResult
 
 settings_key = pytest.StashKey[Settings]()
+#: When the session started (the xdist controller's start, in workers), UTC.
+started_key = pytest.StashKey[datetime]()
 #: Per-selection lines for the terminal summary (merged with xdist workers' reports).
 summary_key = pytest.StashKey[dict[str, dict[str, Any]]]()
 
@@ -129,6 +131,7 @@ def load_selection(config: pytest.Config, selection: Selection) -> Snapshot:
                     options=FetchOptions(base_url=settings.base_url, workers=settings.workers),
                     max_age=settings.max_age,
                     on_event=LiveProgress(config),
+                    fresh_since=config.stash[started_key],
                 )
             except GhseedError as exc:
                 outcome = exc

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from pytest_ghseed import fixtures
 from pytest_ghseed.errors import UsageError
-from pytest_ghseed.fixtures import settings_key, summary_key
+from pytest_ghseed.fixtures import settings_key, started_key, summary_key
 from pytest_ghseed.reporting import merge_summary, summary_lines
 from pytest_ghseed.settings import (
     RECORD_MODES,
@@ -193,6 +194,9 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = _with_seed(settings, seed if seed is not None else random.randrange(2**31))
     config.stash[settings_key] = settings
     config.stash[summary_key] = {}
+    workerinput = getattr(config, "workerinput", None)
+    started = workerinput.get("ghseed_started") if workerinput else None
+    config.stash[started_key] = datetime.fromisoformat(started) if started else datetime.now(UTC)
     config.pluginmanager.register(fixtures, "ghseed-fixtures")
 
 
@@ -212,8 +216,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: hand the session's factory seed to each worker."""
+    """xdist controller: hand the session's factory seed and start time to each worker."""
     node.workerinput["ghseed_seed"] = node.config.stash[settings_key].seed
+    node.workerinput["ghseed_started"] = node.config.stash[started_key].isoformat()
 
 
 @pytest.hookimpl(optionalhook=True)

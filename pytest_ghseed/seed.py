@@ -98,12 +98,25 @@ def ensure(
     options: FetchOptions | None = None,
     max_age: float | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
+    fresh_since: datetime | None = None,
 ) -> SeedResult:
-    """The snapshot of ``project`` for ``params``, from the cache or GitHub as the record mode says."""
+    """The snapshot of ``project`` for ``params``, from the cache or GitHub as the record mode says.
+
+    ``fresh_since``: data recorded at or after this moment counts as fetched already in ``all`` and
+    ``new_episodes`` modes (pytest-xdist workers pass the session's start, so only one of them fetches).
+    """
     store = ProjectStore(cache_dir, project.folder)
     opts = options or FetchOptions()
     # One process at a time per project: xdist workers wait here while the first one fetches.
     with store.lock():
+        if fresh_since is not None and record_mode in ("all", "new_episodes"):
+            notes: list[str] = []
+            cached = load_cached(store, notes)
+            if cached is not None and cached.recorded_at >= fresh_since and covered_by(store, cached, params):
+                # Another worker of this session has just fetched it.
+                return SeedResult(
+                    snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes)
+                )
         return _ensure_locked(project, store, params, record_mode, opts, max_age, on_event)
 
 

@@ -204,6 +204,11 @@ def test_refresh_fetches_only_changed_and_new_prs_with_304s_for_the_rest(
     )
     assert quota_spent <= len(changed) + cost_of_new + list_pages
     assert stats.not_modified >= len(changed) * 2, "unchanged sub-lists of changed PRs are revalidated (304)"
+    # The cassettes, old and new traffic together, still rebuild exactly the refreshed snapshot.
+    assert (
+        rebuild(ProjectStore(tmp_path, PROJECT.folder))
+        == ProjectStore(tmp_path, PROJECT.folder).load_snapshot()
+    )
 
 
 def test_once_mode_refreshes_a_cache_older_than_max_age(emulator_factory, tmp_path: Path) -> None:

@@ -142,3 +142,15 @@ def test_four_workers_fetch_once_and_all_see_identical_data(pytester: pytest.Pyt
     truth = [pr.to_dict() for pr in emu.truth(REPO)]
     expected = hashlib.sha256(json.dumps(truth, sort_keys=True).encode()).hexdigest()
     assert {record["digest"] for record in records} == {expected}
+
+
+def test_record_mode_all_fetches_once_across_workers(pytester: pytest.Pytester, emu: Emulator) -> None:
+    """--ghseed-record-mode=all under -n 3 fetches again, once for the session, not once per worker."""
+    pytester.makepyfile(test_data=INNER_TESTS)
+    run_xdist(pytester, emu).assert_outcomes(passed=9)
+    emu.reset_stats()
+    result = run_xdist(pytester, emu, "--ghseed-record-mode=all")
+    result.assert_outcomes(passed=9)
+    assert emu.stats.requests_by_path(f"/repos/{REPO}/pulls?") == 1, "one listing: one fetch for the session"
+    assert all(emu.stats.fetch_counts.get(f"/repos/{REPO}/pulls/{n}") == 1 for n in range(1, 9))
+    assert ghseed_section(result)[0].startswith(f"{REPO} ({REPO}): fetched, 8 PRs")

@@ -120,6 +120,15 @@ _BULK_LISTS = (
 )
 
 
+#: Lists the fetcher skips when the detail counts 0 of them (reviews have no count).
+_COUNTED_LISTS = (
+    ("commits", "commits"),
+    ("files", "changed_files"),
+    ("review_comments", "review_comments"),
+    ("issue_comments", "comments"),
+)
+
+
 def _bulk_comments(path: Path) -> BulkComments:
     """Comments recorded through the repository-wide lists, grouped by pull request, oldest first."""
     by_id: dict[str, dict[int, Any]] = {name: {} for name, _, _ in _BULK_LISTS}
@@ -171,9 +180,21 @@ def _raw_pull(path: Path, bulk: BulkComments | None = None) -> dict[str, Any] | 
     for name in _LIST_NAMES.values():
         by_page = pages.get(name, {})
         raw[name] = [item for n in sorted(by_page) for item in by_page[n]]
+    # The fetcher's own rules, so that a rebuild gives what the fetch gave:
+    for name, count_key in _COUNTED_LISTS:
+        if int(detail.get(count_key, 1)) == 0:
+            raw[name] = []  # a count of 0 was never asked for: older recorded pages are stale
     for name, count_key, _link_key in _BULK_LISTS:
-        if name not in pages and int(detail.get(count_key, 0)) > 0:
-            raw[name] = list((bulk or {}).get(name, {}).get(int(detail["number"]), []))
+        count = int(detail.get(count_key, 0))
+        from_bulk = (bulk or {}).get(name, {}).get(int(detail["number"]), [])
+        if count == 0 or not from_bulk:
+            continue
+        # Comments read repository-wide are newer than the PR's own pages (a refresh reads only the
+        # recent ones): merged by id, they must add up to the detail's count, as the fetcher checks.
+        merged = {int(c["id"]): c for c in raw[name]}
+        merged.update({int(c["id"]): c for c in from_bulk})
+        if len(merged) == count:
+            raw[name] = sorted(merged.values(), key=lambda c: (c["created_at"], c["id"]))
     return raw
 
 

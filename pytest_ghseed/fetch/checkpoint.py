@@ -236,7 +236,8 @@ class Checkpoint:
             self.plan = plan
             self._plan_set = frozenset(plan)
             self.total_found = total_found
-            self.planned_at = _utc_now()
+            # Microseconds: a session that starts right after this plan must be able to tell (xdist).
+            self.planned_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             self.fetched = self._logged & self._plan_set
             self._save_locked()
 

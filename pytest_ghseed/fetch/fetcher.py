@@ -127,7 +127,7 @@ class Fetcher:
         ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota);
         ``known_repository`` (the repository and its ETag) does the same for the repository itself.
         """
-        started = datetime.now(UTC).replace(microsecond=0)
+        started = datetime.now(UTC)
         repository, repository_etag = self.fetch_repository(known_repository)
         planned_now = self.checkpoint.plan is None
         if planned_now:
