@@ -25,6 +25,10 @@ class FetchError(GhseedError):
     """Fetching from GitHub failed for a reason retries cannot fix."""
 
 
+class NotFound(FetchError):
+    """GitHub answered 404: the repository or the resource does not exist (or the token cannot see it)."""
+
+
 class RateLimitWaitTooLong(FetchError):
     """Every token is parked and the earliest reset is further away than ``max_wait``."""
 

@@ -229,3 +229,23 @@ def test_token_revoked_mid_run_stops_with_a_clear_error(emulator_factory, tmp_pa
             on_event=revoke_after_first_pr,
         )
     assert (tmp_path / "cp.prs.jsonl").read_text().count("\n") >= 1
+
+
+def test_a_planned_pr_that_vanished_is_skipped_not_fatal(emulator_factory, tmp_path: Path) -> None:
+    """A pinned plan naming a PR GitHub no longer has (404) completes without it, with a note."""
+    from pytest_ghseed.fetch.checkpoint import Checkpoint
+
+    emu = emulator_factory(n_prs=4)
+    checkpoint = Checkpoint.open(tmp_path / "cp.json", repo=REPO, params=ALL.to_dict())
+    checkpoint.set_plan([1, 2, 999], total_found=3)
+    events: list[ProgressEvent] = []
+    result = fetch_pulls(
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-bob"],
+        on_event=events.append,
+    )
+    assert [pr.number for pr in result.prs] == [1, 2]
+    assert any("PR #999 no longer exists" in e.message for e in events if e.kind == "note")

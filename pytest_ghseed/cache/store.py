@@ -162,9 +162,16 @@ class ProjectStore:
 
     def save(self, snapshot: Snapshot, metadata: Metadata) -> None:
         """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole."""
-        self.ensure()
-        atomic_write_bytes(self.snapshot_path, dump_json(snapshot.to_dict()))
-        atomic_write_bytes(self.metadata_path, dump_json(metadata.to_dict(), indent=2))
+        try:
+            self.ensure()
+            atomic_write_bytes(self.snapshot_path, dump_json(snapshot.to_dict()))
+            atomic_write_bytes(self.metadata_path, dump_json(metadata.to_dict(), indent=2))
+        except OSError as exc:
+            msg = (
+                f"cannot write the cache in {self.path}: {exc}; check free space and permissions "
+                "(the fetched data is kept in the checkpoint: rerun to save it)"
+            )
+            raise CacheError(msg) from exc
 
     def load_metadata(self) -> Metadata:
         data = self._read_json(self.metadata_path)

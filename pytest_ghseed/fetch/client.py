@@ -28,7 +28,7 @@ from typing import Any
 import requests
 from github import Auth, Github
 
-from pytest_ghseed.errors import FetchError, UsageError
+from pytest_ghseed.errors import FetchError, NotFound, UsageError
 from pytest_ghseed.fetch.ratelimit import (
     Action,
     Reason,
@@ -157,7 +157,8 @@ class GitHubClient:
             )
             attempts[kind] += 1
             if decision.action is Action.FATAL:
-                raise FetchError(self._fatal_message(decision.message, decision.reason, url, lease))
+                error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
+                raise error(self._fatal_message(decision.message, decision.reason, url, lease))
             if decision.scope == "user":
                 self.pool.block(
                     lease.account,

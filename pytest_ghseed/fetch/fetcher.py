@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_ghseed.errors import FetchError
+from pytest_ghseed.errors import FetchError, NotFound
 from pytest_ghseed.fetch.checkpoint import Checkpoint
 from pytest_ghseed.fetch.client import DEFAULT_BASE_URL, GitHubClient, Response, probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
@@ -39,6 +39,8 @@ from pytest_ghseed.models import (
 from pytest_ghseed.progress import EventKind, ProgressEvent
 from pytest_ghseed.traffic import TrafficSink
 
+#: The checkpoint record of a planned PR that GitHub no longer has.
+GONE = "gone"
 #: GitHub's caps on the sub-lists of one pull request.
 COMMITS_CAP = 250
 FILES_CAP = 3000
@@ -281,7 +283,7 @@ class Fetcher:
                 if not all(f.done() for f in futures):
                     self.client.pool.cancel()
 
-    def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull:
+    def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull | None:
         """Fetch one pull request with its sub-lists and append it to the checkpoint.
 
         With ``previous``, every resource is revalidated with its stored ETag: an unchanged one
@@ -289,7 +291,16 @@ class Fetcher:
         """
         old_etags = previous.etags if previous is not None else {}
         base = f"/repos/{self.repo}"
-        detail_response = self.client.get(f"{base}/pulls/{number}", etag=old_etags.get("detail"))
+        try:
+            detail_response = self.client.get(f"{base}/pulls/{number}", etag=old_etags.get("detail"))
+        except NotFound:
+            # Deleted since the plan was made (spam is removed, for one): noted and skipped, so that
+            # a pinned plan cannot block every resume.
+            self.checkpoint.record_pr(number, {GONE: True})
+            with self._lock:
+                self._done += 1
+            self._emit("note", message=f"PR #{number} no longer exists (404); skipped")
+            return None
         if detail_response.status == 304 and previous is not None:
             fetched = previous
         else:
@@ -387,6 +398,7 @@ class Fetcher:
     def _collect(self, plan: list[int]) -> list[FetchedPull]:
         records = dict(self.checkpoint.iter_pr_data())
         missing = [n for n in plan if n not in records]
+        plan = [n for n in plan if not records.get(n, {}).get(GONE)]
         if missing:
             msg = (
                 f"the checkpoint lacks {len(missing)} planned pull requests of {self.repo} "
