@@ -50,16 +50,16 @@ def __getattr__(name: str) -> Any:
 
 
 def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = "cassettes") -> Snapshot:
-    """The recorded Snapshot of ``project`` (preset, owner/repo) from ``cache_dir``, without any network.
+    """The recorded Snapshot of ``project`` (preset, owner/repo, alias) from ``cache_dir``, without any network.
 
     A corrupt snapshot is moved aside and rebuilt from the cassettes; nothing recorded raises
     ``CacheError`` naming the command that records it.
     """
     from pytest_ghseed.cache.store import ProjectStore
     from pytest_ghseed.seed import load_cached, record_command
-    from pytest_ghseed.settings import resolve_project
+    from pytest_ghseed.settings import aliases_from_pyproject, resolve_project
 
-    resolved = resolve_project(project)
+    resolved = resolve_project(project, aliases_from_pyproject(Path.cwd()))
     folder = Path(cache_dir)
     snapshot = load_cached(ProjectStore(folder, resolved.folder), [])
     if snapshot is None:
@@ -68,6 +68,7 @@ def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = "cassettes")
     return snapshot
 
 
+# A literal list (not built from _MODELS): type checkers and linters read __all__ statically.
 __all__ = [
     "CacheError",
     "Commit",
