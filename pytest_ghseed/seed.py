@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_ghseed.cache.store import TOOL_VERSION, Metadata, ProjectStore, dump_json
 from pytest_ghseed.errors import CacheError
@@ -274,8 +274,6 @@ def fetch_and_save(
     With ``previous`` (an older snapshot of other parameters), its resources are revalidated by
     ETag, so what did not change costs no quota.
     """
-    from pytest_ghseed.cache.cassettes import CassetteRecorder
-    from pytest_ghseed.fetch.fetcher import fetch_pulls
 
     store.ensure()
     checkpoint_path = options.checkpoint_file or store.checkpoint_path
@@ -284,26 +282,17 @@ def fetch_and_save(
         _discard_checkpoint(store.path / REFRESH_CHECKPOINT)  # it would bring back older data
     known = _previous_pulls(store, previous) if previous is not None else None
     notes: list[str] = []
-    with github_endpoint(project, options) as (base_url, tokens):
-        recorder = CassetteRecorder(store.cassette_dir, tokens)
-        result = _fetch_resetting_foreign_checkpoint(
-            checkpoint_path,
-            own_checkpoint=options.checkpoint_file is None,
-            notes=notes,
-            fetch=lambda: fetch_pulls(
-                project.full_name,
-                params,
-                checkpoint_path=checkpoint_path,
-                base_url=base_url,
-                tokens=tokens,
-                workers=options.workers,
-                max_wait=options.max_wait,
-                on_event=on_event,
-                sink=recorder,
-                previous=known,
-                record_filter=recorder.scrub_record,
-            ),
-        )
+    result, base_url, recorder = _crawl(
+        project,
+        store,
+        options,
+        params,
+        checkpoint_path,
+        own_checkpoint=options.checkpoint_file is None,
+        notes=notes,
+        on_event=on_event,
+        previous=known,
+    )
     prs = {pr.number: pr for pr in result.prs}
     etags = {str(number): tags for number, tags in result.etags.items()}
     # A selection that found fewer PRs than it asked for saw the whole listing: it holds every PR.
@@ -347,35 +336,24 @@ def refresh(
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> SeedResult:
     """Fetch what changed since ``cached`` was recorded, revalidating by ETag, and save the merge."""
-    from pytest_ghseed.cache.cassettes import CassetteRecorder
-    from pytest_ghseed.fetch.fetcher import fetch_pulls
 
     known = _previous_pulls(store, cached)
     covered = covered_selections(store, cached)
     checkpoint_path = store.path / REFRESH_CHECKPOINT
     notes: list[str] = []
-    with github_endpoint(project, options) as (base_url, tokens):
-        recorder = CassetteRecorder(store.cassette_dir, tokens)
-        result = _fetch_resetting_foreign_checkpoint(
-            checkpoint_path,
-            own_checkpoint=True,
-            notes=notes,
-            fetch=lambda: fetch_pulls(
-                project.full_name,
-                _widest(covered),
-                checkpoint_path=checkpoint_path,
-                base_url=base_url,
-                tokens=tokens,
-                workers=options.workers,
-                max_wait=options.max_wait,
-                on_event=on_event,
-                sink=recorder,
-                updated_since=cached.recorded_at - _REFRESH_OVERLAP,
-                previous=known,
-                known_repository=_known_repository(store, cached),
-                record_filter=recorder.scrub_record,
-            ),
-        )
+    result, base_url, recorder = _crawl(
+        project,
+        store,
+        options,
+        _widest(covered),
+        checkpoint_path,
+        own_checkpoint=True,
+        notes=notes,
+        on_event=on_event,
+        updated_since=cached.recorded_at - _REFRESH_OVERLAP,
+        previous=known,
+        known_repository=_known_repository(store, cached),
+    )
     merged = {pr.number: pr for pr in cached.prs}
     merged.update({pr.number: pr for pr in result.prs})
     snapshot = Snapshot(
@@ -398,6 +376,45 @@ def refresh(
         quota_left=result.quota_left,
         notes=result.notes,
     )
+
+
+def _crawl(
+    project: Project,
+    store: ProjectStore,
+    options: FetchOptions,
+    params: FetchParams,
+    checkpoint_path: Path,
+    *,
+    own_checkpoint: bool,
+    notes: list[str],
+    on_event: Callable[[ProgressEvent], None] | None,
+    **fetch_options: Any,
+) -> tuple[FetchResult, str, CassetteRecorder]:
+    """Run one crawl, recorded into the project's cassettes; return it, the base URL and the recorder."""
+    from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.fetch.fetcher import fetch_pulls
+
+    with github_endpoint(project, options) as (base_url, tokens):
+        recorder = CassetteRecorder(store.cassette_dir, tokens)
+        result = _fetch_resetting_foreign_checkpoint(
+            checkpoint_path,
+            own_checkpoint=own_checkpoint,
+            notes=notes,
+            fetch=lambda: fetch_pulls(
+                project.full_name,
+                params,
+                checkpoint_path=checkpoint_path,
+                base_url=base_url,
+                tokens=tokens,
+                workers=options.workers,
+                max_wait=options.max_wait,
+                on_event=on_event,
+                sink=recorder,
+                record_filter=recorder.scrub_record,
+                **fetch_options,
+            ),
+        )
+    return result, base_url, recorder
 
 
 def _fetch_resetting_foreign_checkpoint(
@@ -498,7 +515,7 @@ def _discard_checkpoint(path: Path) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return datetime.now(UTC)
 
 
 def _describe(params: FetchParams) -> str:
