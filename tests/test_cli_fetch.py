@@ -45,6 +45,17 @@ def complete_records(log: Path) -> set[int]:
     return done
 
 
+def wait_for_new_record(
+    log: Path, known: set[int], process: subprocess.Popen[bytes], timeout: float = 60
+) -> None:
+    """Wait until the data log holds a PR beyond ``known`` (or the process ends, or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if complete_records(log) - known:
+            return
+        time.sleep(0.05)
+
+
 def test_sigkill_five_times_then_resume_gives_the_truth_without_refetching(
     emulator_factory, tmp_path: Path
 ) -> None:
@@ -61,7 +72,10 @@ def test_sigkill_five_times_then_resume_gives_the_truth_without_refetching(
         process = subprocess.Popen(
             [*command, "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(1.8, 3.0))  # the CLI needs about 1.3 s to start and probe the tokens
+        # Kill at a random moment once this run has got going (its first PR written), so that every run
+        # makes progress however slowly the machine starts the CLI (about 1.3 s here).
+        wait_for_new_record(log, done_before, process)
+        time.sleep(rng.uniform(0.0, 1.0))
         assert process.poll() is None, f"run {kill + 1} finished before its kill; make the data set larger"
         process.send_signal(signal.SIGKILL)
         process.wait()
