@@ -5,7 +5,6 @@ Kept free of third-party imports so that renderers can import it without loading
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,10 +45,3 @@ class ProgressEvent:
         if self.message:
             return f"{head} -- {self.message}"
         return head
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-def ignore_progress(event: ProgressEvent) -> None:
-    """The default callback: drop events."""

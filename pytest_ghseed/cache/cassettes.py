@@ -177,12 +177,6 @@ class CassetteRecorder:
     def flush_listing(self) -> None:
         self.flush(LISTING)
 
-    def flush_all(self) -> None:
-        with self._lock:
-            names = list(self._pending)
-        for name in names:
-            self.flush(name)
-
     def flush(self, name: str) -> None:
         """Append the pending exchanges of one shard to its cassette file (atomically)."""
         with self._lock:
