@@ -22,8 +22,9 @@ from pathlib import Path
 from _common import GHSEED_TOKENS, NAIVE_TOKENS, REPO, banner, emulator_config, table, timed, verdict
 from github import Auth, Github
 
+from pytest_ghseed.defaults import DEFAULT_WORKERS
 from pytest_ghseed.emulator import Emulator, Stats, start
-from pytest_ghseed.fetch.fetcher import DEFAULT_WORKERS, fetch_pulls
+from pytest_ghseed.fetch.fetcher import fetch_pulls
 from pytest_ghseed.models import FetchParams
 
 TARGET_SPEEDUP = 8.0

@@ -39,7 +39,8 @@ from vcr.serialize import deserialize, serialize
 from vcr.serializers import jsonserializer, yamlserializer
 
 from pytest_ghseed import seed
-from pytest_ghseed.cache.cassettes import LISTING, SUFFIX, cassette_files, replay_vcr
+from pytest_ghseed.cache.cassettes import replay_vcr
+from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, ProjectLayout
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator import start
 from pytest_ghseed.models import FetchParams
@@ -48,7 +49,7 @@ from pytest_ghseed.settings import Project
 TARGET_VS_JSON = 2.0
 TARGET_VS_VCR = 100.0
 TARGET_SIZE_SHARE = 0.5
-_PR_FILE = re.compile(r"pr-(\d+)" + re.escape(SUFFIX) + "$")
+_PR_FILE = re.compile(r"pr-(\d+)" + re.escape(SHARD_SUFFIX) + "$")
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def replay_sharded(cassette_dir: Path, base_url: str) -> Replay:
     g = github_for_replay(base_url)
     played = interactions = unplayed = 0
     start_time = time.perf_counter()
-    for path in cassette_files(cassette_dir):
+    for path in ProjectLayout(cassette_dir.parent.parent, cassette_dir.parent.name).cassettes():
         requests, _ = read_cassette(path)
         with my_vcr.use_cassette(str(path), allow_playback_repeats=False) as cassette:
             replay_requests(g, requests)
@@ -224,12 +225,12 @@ def main(argv: list[str] | None = None) -> int:
             "(emulator stopped: everything below is offline)"
         )
         store = ProjectStore(cache_dir, project.folder)
-        base_url = store.load_metadata().base_url
-        files = cassette_files(store.cassette_dir)
+        base_url = store.read_metadata().base_url
+        files = store.layout.cassettes()
 
         # -- (a) and (b) -----------------------------------------------------------------------------
         def fixture_load() -> object:
-            return ProjectStore(cache_dir, project.folder).load_snapshot().select(params)
+            return ProjectStore(cache_dir, project.folder).read_snapshot().select(params)
 
         raw = store.snapshot_path.read_bytes()
         a, a_all = median_time(fixture_load, args.runs)
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             requests, responses = read_cassette(path)
             all_requests.extend(requests)
             all_responses.extend(responses)
-            if path.name == f"{LISTING}{SUFFIX}":
+            if path.name == f"{LISTING_SHARD}{SHARD_SUFFIX}":
                 listing_requests = requests
             else:
                 per_pr[pr_number(path)] = requests

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_ghseed.defaults import DEFAULT_CACHE_DIR
 from pytest_ghseed.errors import CacheError, GhseedError, UsageError
 
 if TYPE_CHECKING:
+    __version__: str
     from pytest_ghseed.models import (
         Commit,
         FetchParams,
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
         Snapshot,
         User,
     )
-
-__version__ = "0.1.0"
 
 _MODELS = (
     "Commit",
@@ -40,7 +40,12 @@ _MODELS = (
 
 def __getattr__(name: str) -> Any:
     # The models load on first use: pytest imports this package on every run of every suite with the
-    # plugin installed, and building the model classes is most of its import time.
+    # plugin installed, and building the model classes is most of its import time. The version is
+    # read from the installed distribution (pyproject.toml is its one home), also on first use.
+    if name == "__version__":
+        from pytest_ghseed.defaults import tool_version
+
+        return tool_version()
     if name in _MODELS:
         from pytest_ghseed import models
 
@@ -49,7 +54,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(msg)
 
 
-def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = "cassettes") -> Snapshot:
+def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR) -> Snapshot:
     """The recorded Snapshot of ``project`` (preset, owner/repo, alias) from ``cache_dir``, without any network.
 
     A corrupt snapshot is moved aside and rebuilt from the cassettes; nothing recorded raises

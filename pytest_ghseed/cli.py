@@ -10,26 +10,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
 import os
-import shutil
-import socket
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any
 
-from pytest_ghseed import __version__
-from pytest_ghseed.errors import CacheError, GhseedError, UsageError
-from pytest_ghseed.models import FetchParams, PullRequest, format_datetime
-from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.settings import (
+from pytest_ghseed.defaults import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_MAX_PRS,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_STATE,
+    DEFAULT_WORKERS,
     STATES,
+    tool_version,
+)
+from pytest_ghseed.errors import CacheError, CorruptFile, GhseedError, UsageError
+from pytest_ghseed.export import CSV_FIELDS, FORMATS
+from pytest_ghseed.models import FetchParams
+from pytest_ghseed.progress import ProgressRenderer, StreamOutput
+from pytest_ghseed.settings import (
     Project,
     aliases_from_pyproject,
     parse_base_url,
@@ -70,8 +74,8 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-prs",
         type=_typed(parse_positive_int, "--max-prs"),
-        default=100,
-        help="how many pull requests to fetch (default 100)",
+        default=DEFAULT_MAX_PRS,
+        help=f"how many pull requests to fetch (default {DEFAULT_MAX_PRS})",
     )
     parser.add_argument("--all-prs", action="store_true", help="fetch every pull request (no --max-prs cap)")
     parser.add_argument(
@@ -80,8 +84,8 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
         type=_typed(lambda v, w: parse_choice(v, STATES, w), "--state"),
-        default="all",
-        help="all (default), open or closed",
+        default=DEFAULT_STATE,
+        help=f"{', '.join(STATES)} (default {DEFAULT_STATE})",
     )
     parser.add_argument(
         "--since", type=_typed(parse_date, "--since"), help="only PRs created on or after (ISO date)"
@@ -92,15 +96,13 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_typed(parse_positive_int, "--workers"),
-        default=8,
-        help="parallel worker threads (default 8)",
+        default=DEFAULT_WORKERS,
+        help=f"parallel worker threads (default {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--checkpoint-file", type=Path, help="where to keep progress (default: in the cache dir)"
     )
-    parser.add_argument(
-        "--cache-dir", type=Path, default=Path("cassettes"), help="cache folder (default ./cassettes)"
-    )
+    _add_cache_dir(parser)
     parser.add_argument(
         "--base-url",
         type=_typed(parse_base_url, "--base-url"),
@@ -117,8 +119,8 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-wait",
         type=float,
-        default=3600.0,
-        help="longest wait for a rate-limit reset before giving up, in seconds (default 3600)",
+        default=DEFAULT_MAX_WAIT,
+        help=f"longest wait for a rate-limit reset before giving up, in seconds (default {DEFAULT_MAX_WAIT:.0f})",
     )
 
 
@@ -127,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ghseed",
         description="Record real GitHub pull-request history as test data, and manage the recordings.",
     )
-    parser.add_argument("--version", action="version", version=f"ghseed {__version__}")
+    parser.add_argument("--version", action="version", version=f"ghseed {tool_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
     fetch = commands.add_parser(
         "fetch",
@@ -184,13 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "export",
         "export a project's pull requests as JSON lines or CSV",
-        "One PR per line or row: number, title, state, merged, author, created_at, merged_at, additions, "
-        "deletions, changed_files, and the counts of reviews, commits, files, review_comments, "
-        "issue_comments.",
+        "jsonl: one whole pull request per line, as the snapshot stores it (body, labels, reviews, commits, "
+        "files, comments). csv: one row per PR: " + ", ".join(CSV_FIELDS) + " (the last five are counts).",
         "example:\n  ghseed export posthog --format csv --output prs.csv",
     )
     _add_project(export)
-    export.add_argument("--format", required=True, choices=("jsonl", "csv"), help="jsonl or csv")
+    export.add_argument("--format", required=True, choices=FORMATS, help="jsonl (whole PRs) or csv (summary)")
     export.add_argument("--output", type=Path, help="file to write (atomically); default: stdout")
 
     clear = _subcommand(
@@ -253,7 +254,10 @@ def _subcommand(
 def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
     # Same name, default and help as `fetch`, so a command line can be edited from one subcommand to another.
     parser.add_argument(
-        "--cache-dir", type=Path, default=Path("cassettes"), help="cache folder (default ./cassettes)"
+        "--cache-dir",
+        type=Path,
+        default=Path(DEFAULT_CACHE_DIR),
+        help=f"cache folder (default ./{DEFAULT_CACHE_DIR})",
     )
 
 
@@ -324,12 +328,19 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         checkpoint_file=args.checkpoint_file,
     )
     store = ProjectStore(args.cache_dir, project.folder)
-    renderer = ProgressRenderer(sys.stderr)
+    output = StreamOutput(sys.stderr)
     started = time.monotonic()
-    result = ensure(
-        project, args.cache_dir, params, record_mode=args.record_mode, options=options, on_event=renderer
-    )
-    renderer.finish()
+    try:
+        result = ensure(
+            project,
+            args.cache_dir,
+            params,
+            record_mode=args.record_mode,
+            options=options,
+            on_event=ProgressRenderer(output),
+        )
+    finally:
+        output.end_status()
     for note in result.notes:
         print(f"ghseed: note: {note}", file=sys.stderr)
     elapsed = time.monotonic() - started
@@ -353,10 +364,8 @@ def _store_of(project_name: str, cache_dir: Path) -> tuple[Project, ProjectStore
 
 def _existing_store(project_name: str, cache_dir: Path) -> ProjectStore:
     """The store of a project that has a cache folder, or a CacheError saying how to record it."""
-    from pytest_ghseed.cache.store import MARKER
-
     project, store = _store_of(project_name, cache_dir)
-    if not (store.path / MARKER).is_file():
+    if not store.is_ours():
         msg = (
             f"no cache for project {project.name!r} in {cache_dir} (looked for {store.path}); "
             f"record it with `ghseed fetch {project.name} --cache-dir {cache_dir}`"
@@ -366,7 +375,7 @@ def _existing_store(project_name: str, cache_dir: Path) -> ProjectStore:
 
 
 def _selected_stores(project_name: str | None, cache_dir: Path) -> list[ProjectStore]:
-    from pytest_ghseed.cache.inspect import project_folders
+    from pytest_ghseed.cache.layout import project_folders
     from pytest_ghseed.cache.store import ProjectStore
 
     if project_name is not None:
@@ -455,18 +464,13 @@ def _bytes(count: int) -> str:
 # -- verify -------------------------------------------------------------------------------------------
 
 
-def _env_tokens() -> list[str]:
-    """The tokens a user has configured: the cache must contain none of them."""
-    many = [t.strip() for t in os.environ.get("GITHUB_TOKENS", "").split(",")]
-    return [t for t in (*many, os.environ.get("GITHUB_TOKEN", "").strip()) if t]
-
-
 def _cmd_verify(args: argparse.Namespace) -> int:
     from pytest_ghseed.cache.inspect import Finding, scan_secrets, verify_project
+    from pytest_ghseed.secrets import tokens_from_env
 
     cache_dir: Path = args.cache_dir
     stores = _selected_stores(args.project, cache_dir)
-    secrets = _env_tokens()
+    secrets = tokens_from_env()
     findings: list[Finding] = []
     files = prs = 0
     for store in stores:
@@ -531,7 +535,7 @@ def serve_project(store: ProjectStore | None, host: str = "127.0.0.1", port: int
     pulls = raw.pulls
     if store.snapshot_path.is_file():
         with contextlib.suppress(CacheError):
-            wanted = {pr.number for pr in store.load_snapshot().prs}
+            wanted = {pr.number for pr in store.read_snapshot().prs}
             pulls = [pull for pull in pulls if int(pull["detail"]["number"]) in wanted]
     project = Project.from_raw(raw.repo, pulls)
     config = EmulatorConfig(
@@ -551,9 +555,7 @@ def _wait_for_interrupt() -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     project, store = _store_of(args.project, args.cache_dir)
-    from pytest_ghseed.cache.store import MARKER
-
-    has_cache = (store.path / MARKER).is_file()
+    has_cache = store.is_ours()
     if not has_cache and not project.is_demo:
         store = _existing_store(args.project, args.cache_dir)  # raises the "record it with" error
     try:
@@ -582,71 +584,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 # -- export -------------------------------------------------------------------------------------------
 
-EXPORT_FIELDS = (
-    "number",
-    "title",
-    "state",
-    "merged",
-    "author",
-    "created_at",
-    "merged_at",
-    "additions",
-    "deletions",
-    "changed_files",
-    "reviews",
-    "commits",
-    "files",
-    "review_comments",
-    "issue_comments",
-)
-
-
-def export_row(pr: PullRequest) -> dict[str, Any]:
-    """One PR as ``export`` writes it: scalar fields and the length of each sub-list."""
-    return {
-        "number": pr.number,
-        "title": pr.title,
-        "state": pr.state,
-        "merged": pr.merged,
-        "author": pr.user.login if pr.user else None,
-        "created_at": format_datetime(pr.created_at),
-        "merged_at": format_datetime(pr.merged_at),
-        "additions": pr.additions,
-        "deletions": pr.deletions,
-        "changed_files": pr.changed_files,
-        "reviews": len(pr.reviews),
-        "commits": len(pr.commits),
-        "files": len(pr.files),
-        "review_comments": len(pr.review_comments),
-        "issue_comments": len(pr.issue_comments),
-    }
-
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from pytest_ghseed._files import atomic_write_bytes
+    from pytest_ghseed.export import render
 
     store = _existing_store(args.project, args.cache_dir)
-    snapshot = store.load_snapshot()
-    rows = [export_row(pr) for pr in snapshot.prs]
-    buffer = io.StringIO(newline="")
-    if args.format == "jsonl":
-        for row in rows:
-            buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
-    else:
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    snapshot = store.read_snapshot()
+    text = render(snapshot.prs, args.format)
     if args.output is None:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(text)
         sys.stdout.flush()
         return EXIT_OK
     try:
-        atomic_write_bytes(args.output, buffer.getvalue().encode("utf-8"))
+        atomic_write_bytes(args.output, text.encode("utf-8"))
     except OSError as exc:
         msg = f"cannot write {args.output} ({exc.strerror or exc}); check the folder exists and is writable"
         raise CacheError(msg) from None
     print(
-        f"ghseed: wrote {len(rows)} PRs of {snapshot.repository.full_name} to {args.output}", file=sys.stderr
+        f"ghseed: wrote {len(snapshot.prs)} PRs of {snapshot.repository.full_name} to {args.output}",
+        file=sys.stderr,
     )
     return EXIT_OK
 
@@ -655,19 +612,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_clear(args: argparse.Namespace) -> int:
-    from pytest_ghseed.cache.store import MARKER
-
     project, store = _store_of(args.project, args.cache_dir)
-    if store.path.is_symlink() or (store.path.exists() and not (store.path / MARKER).is_file()):
-        # Not a folder we created (or a link out of the cache dir): never delete what is not ours.
-        msg = (
-            f"refusing to remove {store.path}: it has no {MARKER} marker (or is a symbolic link), so "
-            "pytest-ghseed did not create it; remove it yourself if you are sure"
-        )
-        raise CacheError(msg)
-    if not store.path.exists():
+    if not store.path.exists() and not store.path.is_symlink():
         print(f"ghseed: nothing to clear: no cache for {project.name!r} in {args.cache_dir}")
         return EXIT_OK
+    if not store.is_ours():
+        store.remove()  # refuses, saying why
     if not args.yes:
         if not sys.stdin.isatty():
             msg = (
@@ -681,7 +631,7 @@ def _cmd_clear(args: argparse.Namespace) -> int:
             print("ghseed: nothing removed", file=sys.stderr)
             return EXIT_OK
     with store.lock():  # not while a test run or a fetch writes into it
-        shutil.rmtree(store.path)
+        store.remove()
     print(f"ghseed: removed {store.path}")
     return EXIT_OK
 
@@ -689,70 +639,22 @@ def _cmd_clear(args: argparse.Namespace) -> int:
 # -- rebuild ------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def network_blocked() -> Iterator[None]:
-    """Refuse every outgoing connection in this process while active: proof that no data comes from afar."""
-    saved = (socket.socket.connect, socket.socket.connect_ex, socket.create_connection)
-
-    def refuse(*args: object, **kwargs: object) -> NoReturn:
-        msg = "ghseed rebuild reads the cassettes only: network access is blocked"
-        raise OSError(msg)
-
-    socket.socket.connect = refuse  # type: ignore[method-assign]
-    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
-    socket.create_connection = refuse
-    try:
-        yield
-    finally:
-        socket.socket.connect, socket.socket.connect_ex, socket.create_connection = saved  # type: ignore[method-assign]
-
-
 def _cmd_rebuild(args: argparse.Namespace) -> int:
-
-    from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
-    from pytest_ghseed.cache.store import TOOL_VERSION, Metadata
-    from pytest_ghseed.models import SCHEMA_VERSION
+    from pytest_ghseed.cache.rebuild import rebuild_project
+    from pytest_ghseed.network import network_blocked
 
     store = _existing_store(args.project, args.cache_dir)
     # The same lock as a fetch, so a rebuild never interleaves with a fetch of the same project.
-    with store.lock(), network_blocked():
+    with store.lock(), network_blocked("ghseed rebuild reads the cassettes only: network access is blocked"):
         try:
-            snapshot = snapshot_from_cassettes(store)
-        except OSError as exc:
+            snapshot = rebuild_project(store)
+        except CorruptFile as exc:
+            moved = store.quarantine(Path(str(exc.path)))
             msg = (
-                f"cannot read the cassettes in {store.cassette_dir} ({exc}); check permissions, "
-                "or fetch again"
+                f"{exc}; moved aside to {moved.name}. Fetch it again with "
+                f"`ghseed fetch {args.project} --cache-dir {args.cache_dir}`"
             )
             raise CacheError(msg) from None
-        try:
-            old = store.load_metadata()
-        except CacheError:
-            old = None
-        if old is not None:
-            metadata = Metadata(
-                project=old.project,
-                repository=old.repository,
-                recorded_at=old.recorded_at,
-                tool_version=TOOL_VERSION,
-                schema_version=SCHEMA_VERSION,
-                pr_count=len(snapshot.prs),
-                params=old.params,
-                base_url=old.base_url,
-                etags=old.etags,
-            )
-        else:
-            metadata = Metadata(
-                project=store.name,
-                repository=snapshot.repository.full_name,
-                recorded_at=snapshot.recorded_at,
-                tool_version=TOOL_VERSION,
-                schema_version=SCHEMA_VERSION,
-                pr_count=len(snapshot.prs),
-                params=snapshot.params.to_dict(),
-                base_url="",
-                etags={},
-            )
-        store.save(snapshot, metadata)
     print(f"ghseed: rebuilt {store.snapshot_path} from the cassettes alone: {len(snapshot.prs)} PRs")
     return EXIT_OK
 
@@ -765,10 +667,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     project = resolve_project("demo")
     params = FetchParams(max_prs=None)
-    renderer = ProgressRenderer(sys.stderr)
+    output = StreamOutput(sys.stderr)
     # FetchOptions() without base_url: seed starts the embedded emulator for `demo` (127.0.0.1 only).
-    fetched = ensure(project, args.cache_dir, params, options=FetchOptions(), on_event=renderer)
-    renderer.finish()
+    try:
+        fetched = ensure(
+            project, args.cache_dir, params, options=FetchOptions(), on_event=ProgressRenderer(output)
+        )
+    finally:
+        output.end_status()
     replay = ensure(project, args.cache_dir, params, record_mode="none")
     prs = replay.snapshot.prs
     reviews = sum(len(pr.reviews) for pr in prs)
@@ -793,45 +699,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rebuild": _cmd_rebuild,
     "demo": _cmd_demo,
 }
-
-
-class ProgressRenderer:
-    """A one-line progress bar on a terminal; plain lines (waits, notes, every 10%) otherwise."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.is_tty = stream.isatty()
-        self._last_decile = -1
-        self._bar_shown = False
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.kind in ("wait", "note"):
-            self._line(event.describe())
-            return
-        if self.is_tty:
-            width = 30
-            filled = int(width * event.prs_done / event.prs_total) if event.prs_total else width
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r[{bar}] {event.describe()}"[:200])
-            self.stream.flush()
-            self._bar_shown = True
-            return
-        decile = 10 * event.prs_done // event.prs_total if event.prs_total else 10
-        if event.kind in ("plan", "done") or decile > self._last_decile:
-            self._last_decile = decile
-            self._line(event.describe())
-
-    def _line(self, text: str) -> None:
-        if self._bar_shown:
-            self.stream.write("\n")
-            self._bar_shown = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self._bar_shown:
-            self.stream.write("\n")
-            self._bar_shown = False
 
 
 if __name__ == "__main__":

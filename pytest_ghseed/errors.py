@@ -39,3 +39,20 @@ class CacheError(GhseedError):
 
 class SecretLeakError(CacheError):
     """Something that looks like a secret was about to be written to disk."""
+
+
+class CorruptFile(CacheError):
+    """A cache file exists but cannot be used; ``path`` and ``why`` say which and why."""
+
+    def __init__(self, path: object, why: str) -> None:
+        self.path = path
+        self.why = why
+        super().__init__(f"{path} is corrupt: {why}")
+
+
+class MissingFile(CacheError):
+    """A cache file that should exist does not."""
+
+
+class IncompatibleSchema(CacheError):
+    """The snapshot was written with another schema version: rebuild it from the cassettes."""

@@ -10,38 +10,25 @@ fixtures below are built once per distinct selection, not once per test.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
 
 import pytest
 
-from pytest_ghseed.errors import GhseedError, UsageError
-from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.reporting import merge_summary
+from pytest_ghseed.errors import UsageError
+from pytest_ghseed.session import ghseed_session
 from pytest_ghseed.settings import MARKER_KEYS, Selection, Settings
 
 if TYPE_CHECKING:
     from pytest_ghseed.models import PullRequest, Snapshot
-    from pytest_ghseed.seed import SeedResult
-
-settings_key = pytest.StashKey[Settings]()
-#: When the session started (the xdist controller's start, in workers), UTC.
-started_key = pytest.StashKey[datetime]()
-#: Per-selection lines for the terminal summary (merged with xdist workers' reports).
-summary_key = pytest.StashKey[dict[str, dict[str, Any]]]()
 
 NO_PROJECT = (
     "no ghseed project configured: run pytest with --ghseed-project=NAME (e.g. demo, posthog, owner/repo), "
     "set `ghseed_project = NAME` in the [pytest] ini section, or mark the test @pytest.mark.ghseed(project=NAME)"
 )
 _POSITIONAL = "__positional__"
-_outcomes_key = pytest.StashKey[dict[str, "SeedResult | GhseedError"]]()
-_lock = threading.Lock()
 
 
 class ImmutableList(list["PullRequest"]):
@@ -79,93 +66,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("ghseed_selection", [kwargs], indirect=True, ids=[test_id], scope="session")
 
 
-# -- loading ----------------------------------------------------------------------------------------
-
-
-class LiveProgress:
-    """Show fetch progress on the terminal even while pytest captures output (throttled)."""
-
-    def __init__(self, config: pytest.Config, interval: float = 0.5) -> None:
-        self.config = config
-        self.interval = interval
-        self._last = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, event: ProgressEvent) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if event.kind == "pr_done" and now - self._last < self.interval:
-                return
-            self._last = now
-        self.write(f"ghseed: {event.describe()}")
-
-    def write(self, line: str) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(line)
-        else:
-            reporter.write_line(line)
-
-
-def load_selection(config: pytest.Config, selection: Selection) -> Snapshot:
-    """The snapshot for ``selection``, fetched or loaded once per session; skip/fail as configured."""
-    from pytest_ghseed.models import FetchParams
-    from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
-
-    settings = config.stash[settings_key]
-    outcomes = config.stash.setdefault(_outcomes_key, {})
-    with _lock:
-        outcome = outcomes.get(selection.key)
-        if outcome is None:
-            params = FetchParams(max_prs=selection.max_prs, state=selection.state, since=selection.since)  # type: ignore[arg-type]
-            try:
-                outcome = ensure(
-                    selection.project,
-                    settings.cache_dir,
-                    params,
-                    record_mode=settings.record_mode,  # type: ignore[arg-type]
-                    options=FetchOptions(base_url=settings.base_url, workers=settings.workers),
-                    max_age=settings.max_age,
-                    on_event=LiveProgress(config),
-                    fresh_since=config.stash[started_key],
-                )
-            except GhseedError as exc:
-                outcome = exc
-            outcomes[selection.key] = outcome
-            if not isinstance(outcome, GhseedError):
-                _note_summary(config, selection, outcome)
-    if isinstance(outcome, CacheMissing):
-        if settings.missing == "fail":
-            pytest.fail(str(outcome), pytrace=False)
-        pytest.skip(str(outcome))
-    if isinstance(outcome, GhseedError):
-        pytest.fail(f"ghseed: {outcome}", pytrace=False)
-    return outcome.snapshot
-
-
-def _note_summary(config: pytest.Config, selection: Selection, result: SeedResult) -> None:
-    recorded = result.snapshot.recorded_at.astimezone(UTC)
-    line = {
-        "project": selection.project.name,
-        "repository": selection.project.full_name,
-        "source": result.source,
-        "prs": len(result.snapshot.prs),
-        "recorded_at": recorded.isoformat(),
-        "requests": result.requests,
-        "quota_left": result.quota_left,
-    }
-    merge_summary(config.stash[summary_key], {selection.project.name: line})
-    progress = LiveProgress(config)
-    for note in result.notes:
-        progress.write(f"ghseed: note: {note}")
-
-
 def _settings(request: pytest.FixtureRequest) -> Settings:
-    return request.config.stash[settings_key]
+    return ghseed_session(request.config).settings
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
@@ -193,7 +95,7 @@ def ghseed_selection(request: pytest.FixtureRequest) -> Selection:
 @pytest.fixture(scope="session")
 def ghseed_snapshot(request: pytest.FixtureRequest, ghseed_selection: Selection) -> Snapshot:
     """The recorded Snapshot (repository, pull requests, recorded_at, params) of the selected project."""
-    return load_selection(request.config, ghseed_selection)
+    return ghseed_session(request.config).load(request.config, ghseed_selection)
 
 
 @pytest.fixture(scope="session")
@@ -210,7 +112,7 @@ def ghseed_snapshots(request: pytest.FixtureRequest) -> Mapping[str, Snapshot]:
         selection = Selection(
             project=project, max_prs=selection.max_prs, state=selection.state, since=selection.since
         )
-        snapshots[project.name] = load_selection(request.config, selection)
+        snapshots[project.name] = ghseed_session(request.config).load(request.config, selection)
     return MappingProxyType(snapshots)
 
 
@@ -249,7 +151,9 @@ def real_pr(request: pytest.FixtureRequest, real_prs: list[PullRequest]) -> Pull
 @pytest.fixture(scope="session")
 def ghseed_cassette_dir(request: pytest.FixtureRequest, ghseed_selection: Selection) -> Path:
     """The selected project's cassette folder, for your own vcrpy tests (see ``replay_vcr()``)."""
-    return _settings(request).cache_dir / ghseed_selection.project.folder / "cassettes"
+    from pytest_ghseed.cache.layout import ProjectLayout
+
+    return ProjectLayout(_settings(request).cache_dir, ghseed_selection.project.folder).cassette_dir
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ Every model is a frozen, slotted dataclass with three doors:
   round-trips exactly; it is what the snapshot stores.
 
 Sequences are tuples so that one test cannot change what another test sees. This module imports
-nothing of ours, and nothing heavy: the pytest plugin loads it on first use of a fixture.
+nothing of ours but the leaf ``defaults``, and nothing heavy: the pytest plugin loads it on first use
+of a fixture.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
+
+from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_ORDER, DEFAULT_STATE, PullOrder, PullState
 
 JSON = dict[str, Any]
 
@@ -618,10 +621,6 @@ class Repository:
         )
 
 
-PullState = Literal["all", "open", "closed"]
-PullOrder = Literal["recent", "oldest"]
-
-
 @dataclass(frozen=True, slots=True)
 class FetchParams:
     """What was asked of the crawl: which pull requests, chosen how.
@@ -630,9 +629,9 @@ class FetchParams:
     data); ``"oldest"`` keeps the first ones. ``since``/``until`` bound ``created_at``.
     """
 
-    max_prs: int | None = 100
-    state: PullState = "all"
-    order: PullOrder = "recent"
+    max_prs: int | None = DEFAULT_MAX_PRS
+    state: PullState = DEFAULT_STATE
+    order: PullOrder = DEFAULT_ORDER
     since: datetime | None = None
     until: datetime | None = None
 

@@ -7,22 +7,31 @@ The fixtures themselves live in ``pytest_ghseed.fixtures``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from pytest_ghseed import fixtures
-from pytest_ghseed.errors import UsageError
-from pytest_ghseed.fixtures import settings_key, started_key, summary_key
-from pytest_ghseed.reporting import merge_summary, summary_lines
-from pytest_ghseed.settings import (
+from pytest_ghseed.defaults import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_MAX_PRS,
+    DEFAULT_STATE,
+    DEFAULT_WORKERS,
+    MISSING_POLICIES,
     RECORD_MODES,
     STATES,
-    Settings,
+)
+from pytest_ghseed.errors import UsageError
+from pytest_ghseed.reporting import merge_summary, summary_lines
+from pytest_ghseed.session import GhseedSession, ghseed_session, session_key
+from pytest_ghseed.settings import (
+    CommandLine,
+    IniFile,
     parse_choice,
     parse_date,
     parse_duration,
@@ -31,27 +40,34 @@ from pytest_ghseed.settings import (
     resolve_settings,
 )
 
-_INI_KEYS: dict[str, tuple[str, str, str]] = {
+_MODES = " | ".join(RECORD_MODES)
+
+_IniType = Literal["string", "linelist"]
+_INI_KEYS: dict[str, tuple[_IniType, str, str]] = {
     # ini name: (type, help, default shown)
     "ghseed_project": (
         "linelist",
         "GitHub projects to seed from (preset, owner/repo or alias), one per line",
         "",
     ),
-    "ghseed_record_mode": (
+    "ghseed_record_mode": ("string", f"{_MODES} (default once; none when CI is set)", ""),
+    "ghseed_cache_dir": (
         "string",
-        "once | none | new_episodes | all (default once; none when CI is set)",
+        f"cache folder, relative to the rootdir (default: {DEFAULT_CACHE_DIR})",
         "",
     ),
-    "ghseed_cache_dir": ("string", "cache folder, relative to the rootdir (default: cassettes)", ""),
-    "ghseed_max_prs": ("string", "pull requests per project (default 100)", ""),
-    "ghseed_state": ("string", "all | open | closed (default all)", ""),
+    "ghseed_max_prs": ("string", f"pull requests per project (default {DEFAULT_MAX_PRS})", ""),
+    "ghseed_state": ("string", f"{' | '.join(STATES)} (default {DEFAULT_STATE})", ""),
     "ghseed_since": ("string", "only PRs created on or after this ISO date", ""),
-    "ghseed_workers": ("string", "parallel fetch threads (default 8)", ""),
+    "ghseed_workers": ("string", f"parallel fetch threads (default {DEFAULT_WORKERS})", ""),
     "ghseed_base_url": ("string", "GitHub API URL (default GITHUB_API_URL or https://api.github.com)", ""),
     "ghseed_max_age": ("string", "refresh a cache older than this (e.g. 7d) in record mode once", ""),
     "ghseed_seed": ("string", "seed of the factories (default: random, shown in the summary)", ""),
-    "ghseed_missing": ("string", "skip | fail: what a test gets when offline and nothing is recorded", ""),
+    "ghseed_missing": (
+        "string",
+        f"{' | '.join(MISSING_POLICIES)}: what a test gets when offline and nothing is recorded",
+        "",
+    ),
     "ghseed_aliases": ("linelist", "project aliases, one `name = owner/repo` per line", ""),
 }
 
@@ -99,21 +115,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ghseed-cache-dir",
         dest="ghseed_cache_dir",
         metavar="DIR",
-        help="cache folder (default <rootdir>/cassettes)",
+        help=f"cache folder (default <rootdir>/{DEFAULT_CACHE_DIR})",
     )
     group.addoption(
         "--ghseed-max-prs",
         dest="ghseed_max_prs",
         type=_arg(parse_positive_int, "--ghseed-max-prs"),
         metavar="N",
-        help="most recent pull requests per project (default 100)",
+        help=f"most recent pull requests per project (default {DEFAULT_MAX_PRS})",
     )
     group.addoption(
         "--ghseed-state",
         dest="ghseed_state",
         type=_choice(STATES, "--ghseed-state"),
         metavar="{" + ",".join(STATES) + "}",
-        help="pull-request state (default all)",
+        help=f"pull-request state (default {DEFAULT_STATE})",
     )
     group.addoption(
         "--ghseed-since",
@@ -127,7 +143,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="ghseed_workers",
         type=_arg(parse_positive_int, "--ghseed-workers"),
         metavar="N",
-        help="parallel fetch threads (default 8)",
+        help=f"parallel fetch threads (default {DEFAULT_WORKERS})",
     )
     group.addoption(
         "--ghseed-base-url",
@@ -150,14 +166,59 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seed of the factories (default: random, shown in the summary)",
     )
     for name, (kind, help_text, _default) in _INI_KEYS.items():
-        parser.addini(name, help_text, type=kind)  # type: ignore[arg-type]
+        parser.addini(name, help_text, type=kind)
 
 
-def _ini(config: pytest.Config, name: str) -> object:
+def _ini_text(config: pytest.Config, name: str) -> str | None:
     value = config.getini(name)
-    if isinstance(value, str):
-        return value.strip() or None
-    return value or None
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _ini_lines(config: pytest.Config, name: str) -> tuple[str, ...]:
+    value = config.getini(name)
+    return tuple(str(line) for line in value) if isinstance(value, list) else ()
+
+
+def _command_line(config: pytest.Config) -> CommandLine:
+    def option(name: str) -> Any:
+        return config.getoption(f"ghseed_{name}")
+
+    return CommandLine(
+        projects=tuple(option("project") or ()),
+        record_mode=option("record_mode"),
+        offline=bool(option("offline")),
+        cache_dir=option("cache_dir"),
+        max_prs=option("max_prs"),
+        state=option("state"),
+        since=option("since"),
+        workers=option("workers"),
+        base_url=option("base_url"),
+        max_age=option("max_age"),
+        seed=option("seed"),
+    )
+
+
+def _ini_file(config: pytest.Config) -> IniFile:
+    text = {name: _ini_text(config, f"ghseed_{name}") for name in _INI_TEXT_KEYS}
+    return IniFile(
+        projects=_ini_lines(config, "ghseed_project"),
+        aliases=_ini_lines(config, "ghseed_aliases"),
+        **text,
+    )
+
+
+_INI_TEXT_KEYS = (
+    "record_mode",
+    "cache_dir",
+    "max_prs",
+    "state",
+    "since",
+    "workers",
+    "base_url",
+    "max_age",
+    "seed",
+    "missing",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,48 +227,27 @@ def pytest_configure(config: pytest.Config) -> None:
         "ghseed(project=None, max_prs=None, state=None): select the GitHub project data this test receives "
         "(precedence: command line > marker > ini).",
     )
-    cli = {
-        key: config.getoption(f"ghseed_{key}")
-        for key in (
-            "project",
-            "record_mode",
-            "offline",
-            "cache_dir",
-            "max_prs",
-            "state",
-            "since",
-            "workers",
-            "base_url",
-            "max_age",
-            "seed",
-        )
-    }
-    ini = {name.removeprefix("ghseed_"): _ini(config, name) for name in _INI_KEYS}
     try:
-        settings = resolve_settings(cli, ini, os.environ, rootdir=config.rootpath)
+        settings = resolve_settings(
+            _command_line(config), _ini_file(config), os.environ, rootdir=config.rootpath
+        )
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    workerinput = getattr(config, "workerinput", None)
     if settings.seed is None:
         # One seed per session; xdist workers get the controller's (see pytest_configure_node).
-        workerinput = getattr(config, "workerinput", None)
         seed = workerinput.get("ghseed_seed") if workerinput else None
-        settings = _with_seed(settings, seed if seed is not None else random.randrange(2**31))
-    config.stash[settings_key] = settings
-    config.stash[summary_key] = {}
-    workerinput = getattr(config, "workerinput", None)
+        settings = dataclasses.replace(settings, seed=seed if seed is not None else random.randrange(2**31))
     started = workerinput.get("ghseed_started") if workerinput else None
-    config.stash[started_key] = datetime.fromisoformat(started) if started else datetime.now(UTC)
+    config.stash[session_key] = GhseedSession(
+        settings=settings,
+        started=datetime.fromisoformat(started) if started else datetime.now(UTC),
+    )
     config.pluginmanager.register(fixtures, "ghseed-fixtures")
 
 
-def _with_seed(settings: Settings, seed: int) -> Settings:
-    import dataclasses
-
-    return dataclasses.replace(settings, seed=seed)
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    settings = config.stash[settings_key]
+    settings = ghseed_session(config).settings
     projects = ", ".join(p.name for p in settings.projects) or "none (--ghseed-project)"
     return [
         f"ghseed: cache dir {settings.cache_dir}, record mode {settings.record_mode}, projects: {projects}"
@@ -217,25 +257,27 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: hand the session's factory seed and start time to each worker."""
-    node.workerinput["ghseed_seed"] = node.config.stash[settings_key].seed
-    node.workerinput["ghseed_started"] = node.config.stash[started_key].isoformat()
+    state = ghseed_session(node.config)
+    node.workerinput["ghseed_seed"] = state.settings.seed
+    node.workerinput["ghseed_started"] = state.started.isoformat()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist controller: collect what each worker loaded or fetched, for one summary."""
     reported = getattr(node, "workeroutput", {}).get("ghseed_summary", {})
-    merge_summary(node.config.stash[summary_key], reported)
+    merge_summary(ghseed_session(node.config).summary, reported)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
-        workeroutput["ghseed_summary"] = session.config.stash[summary_key]
+        workeroutput["ghseed_summary"] = ghseed_session(session.config).summary
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = summary_lines(config.stash[summary_key], config.stash[settings_key].seed)
+    state = ghseed_session(config)
+    lines = summary_lines(state.summary, state.settings.seed)
     if lines:
         terminalreporter.section("ghseed")
         for line in lines:

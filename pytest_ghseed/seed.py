@@ -11,7 +11,9 @@
 - ``all``: fetch everything again.
 
 One process at a time per project (a file lock), so pytest-xdist workers fetch once: the first
-fetches, the others wait and then load. Heavy modules are imported inside functions.
+fetches, the others wait and then load. This module is also where the cache heals: a file the
+store cannot read is quarantined here (moved aside, with a note) and rebuilt or fetched again.
+Heavy modules are imported inside functions.
 """
 
 from __future__ import annotations
@@ -20,43 +22,34 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_ghseed.cache.store import TOOL_VERSION, Metadata, ProjectStore, dump_json
-from pytest_ghseed.errors import CacheError
-from pytest_ghseed.models import SCHEMA_VERSION, FetchParams, Repository, Snapshot
+from pytest_ghseed.cache.metadata import Metadata
+from pytest_ghseed.cache.store import ProjectStore, dump_json
+from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
+from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
+from pytest_ghseed.models import FetchParams, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.secrets import Token, tokens_from_env
 from pytest_ghseed.settings import Project
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.cassettes import CassetteRecorder
     from pytest_ghseed.fetch.fetcher import FetchedPull, FetchResult
 
-RecordMode = Literal["once", "none", "new_episodes", "all"]
 Source = Literal["cache", "fetched", "refreshed"]
 
-DEFAULT_CACHE_DIR = Path("cassettes")
 #: A refresh looks a little before the recording time: clocks differ, and a PR updated while the
 #: previous fetch ran may have been read before its update.
 _REFRESH_OVERLAP = timedelta(minutes=5)
-REFRESH_CHECKPOINT = "refresh-checkpoint.json"
-#: Where the repository's own ETag sits among the per-PR ETags of the metadata.
-REPOSITORY_ETAG_KEY = "repository"
 
 
 class CacheMissing(CacheError):
     """Offline (record mode ``none``) and nothing is recorded for the project."""
-
-
-def default_record_mode(environ: Mapping[str, str] | None = None) -> RecordMode:
-    """``none`` on CI (the ``CI`` variable set, as every CI service does), else ``once``."""
-    env = os.environ if environ is None else environ
-    ci = env.get("CI", "").strip().lower()
-    return "none" if ci not in ("", "0", "false", "no") else "once"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +57,10 @@ class FetchOptions:
     """How to reach GitHub and how hard to push it."""
 
     base_url: str | None = None  # None: GITHUB_API_URL or api.github.com (the emulator for `demo`)
-    tokens: list[str] | None = field(default=None, repr=False)  # None: GITHUB_TOKENS / GITHUB_TOKEN
-    workers: int = 8
-    max_wait: float = 3600.0
+    #: None: GITHUB_TOKENS / GITHUB_TOKEN. Plain strings are wrapped in ``Token`` at once.
+    tokens: Sequence[str | Token] | None = field(default=None, repr=False)
+    workers: int = DEFAULT_WORKERS
+    max_wait: float = DEFAULT_MAX_WAIT
     checkpoint_file: Path | None = None
 
 
@@ -167,17 +161,21 @@ def _from_cache(
     return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
 
 
-def covered_selections(store: ProjectStore, snapshot: Snapshot) -> list[FetchParams]:
+def _metadata_or_none(store: ProjectStore) -> Metadata | None:
+    try:
+        return store.read_metadata()
+    except CacheError:
+        return None
+
+
+def covered_selections(store: ProjectStore, snapshot: Snapshot) -> tuple[FetchParams, ...]:
     """The selections whose PRs are all in ``snapshot`` (fetched at some point, then merged in).
 
     A selection that found fewer PRs than its ``max_prs`` was recorded as "every PR" of its state and
     date range when it was fetched (see ``fetch_and_save``).
     """
-    try:
-        recorded = [FetchParams.from_dict(p) for p in store.load_metadata().covered]
-    except CacheError:
-        recorded = []
-    return recorded or [snapshot.params]
+    metadata = _metadata_or_none(store)
+    return metadata.selections if metadata is not None else (snapshot.params,)
 
 
 def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> bool:
@@ -185,7 +183,7 @@ def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> 
     return any(selection.covers(params) for selection in covered_selections(store, snapshot))
 
 
-def _widest(selections: list[FetchParams]) -> FetchParams:
+def _widest(selections: Sequence[FetchParams]) -> FetchParams:
     """One listing that finds every PR any of the selections may contain (for a refresh).
 
     Always every state: a PR closed since the last recording must be seen to leave an "open" selection.
@@ -200,7 +198,7 @@ def _widest(selections: list[FetchParams]) -> FetchParams:
     )
 
 
-# -- reading the cache ---------------------------------------------------------------------------------
+# -- reading the cache, and healing it -------------------------------------------------------------------
 
 
 def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
@@ -208,55 +206,70 @@ def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
 
     The metadata file is written last, so it marks a finished recording: cassettes without it are
     the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
-    A corrupt file is moved aside by the store (its note says where); nothing is deleted.
+    A corrupt file is quarantined (moved aside; the note says where), never deleted.
     """
-    if store.snapshot_path.exists():
-        try:
-            snapshot = store.load_snapshot()
-        except CacheError as exc:
-            notes.append(str(exc))
-        else:
-            if store.metadata_path.exists():
-                try:
-                    store.load_metadata()
-                except CacheError as exc:
-                    # The snapshot is whole (written before the metadata); only the ETags are lost.
-                    notes.append(f"{exc} The snapshot itself is intact and is used.")
-            return snapshot
-    if not store.metadata_path.exists():
+    if not store.is_ours():
         return None
     try:
-        store.load_metadata()
-    except CacheError as exc:
+        snapshot = store.read_snapshot()
+    except MissingFile:
+        snapshot = None
+    except CorruptFile as exc:
+        notes.append(_quarantined(store, exc))
+        snapshot = None
+    except IncompatibleSchema as exc:
         notes.append(str(exc))
-        return None
+        snapshot = None
+    if snapshot is not None:
+        try:
+            store.read_metadata()
+        except MissingFile:
+            pass
+        except CorruptFile as exc:
+            # The snapshot is whole (written before the metadata); only the ETags are lost.
+            notes.append(f"{_quarantined(store, exc)} The snapshot itself is intact and is used.")
+        return snapshot
     try:
-        snapshot = rebuild(store)
+        store.read_metadata()
+    except MissingFile:
+        return None
+    except CorruptFile as exc:
+        notes.append(_quarantined(store, exc))
+        return None
+    from pytest_ghseed.cache.rebuild import rebuild_project
+
+    try:
+        rebuilt = rebuild_project(store)
+    except CorruptFile as exc:
+        notes.append(f"rebuilding from the cassettes failed: {_quarantined(store, exc)}")
+        return None
     except CacheError as exc:
         notes.append(f"rebuilding from the cassettes failed: {exc}")
         return None
-    notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(snapshot.prs)} PRs)")
-    store.save(snapshot, store.load_metadata())
-    return snapshot
+    notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(rebuilt.prs)} PRs)")
+    return rebuilt
+
+
+def _quarantined(store: ProjectStore, exc: CorruptFile) -> str:
+    """Move the corrupt file aside and say so."""
+    moved = store.quarantine(Path(str(exc.path)))
+    return f"{exc}; moved aside to {moved.name}. It will be fetched again."
 
 
 # -- fetching ---------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def github_endpoint(project: Project, options: FetchOptions) -> Iterator[tuple[str, list[str]]]:
+def github_endpoint(project: Project, options: FetchOptions) -> Iterator[tuple[str, list[Token]]]:
     """The base URL and tokens to use; for ``demo`` without a base URL, a running built-in emulator."""
     if project.is_demo and options.base_url is None:
         from pytest_ghseed.emulator import DEMO_TOKENS, demo_config, start
 
         with start(demo_config()) as emulator:
-            yield emulator.base_url, list(DEMO_TOKENS)
+            yield emulator.base_url, Token.wrap_all(DEMO_TOKENS)
         return
-    from pytest_ghseed.fetch.client import DEFAULT_BASE_URL
-    from pytest_ghseed.fetch.tokens import tokens_from_env
-
     base_url = options.base_url or os.environ.get("GITHUB_API_URL") or DEFAULT_BASE_URL
-    yield base_url, tokens_from_env() if options.tokens is None else list(options.tokens)
+    yield base_url, tokens_from_env() if options.tokens is None else Token.wrap_all(options.tokens)
 
 
 def fetch_and_save(
@@ -274,12 +287,13 @@ def fetch_and_save(
     With ``previous`` (an older snapshot of other parameters), its resources are revalidated by
     ETag, so what did not change costs no quota.
     """
+    from pytest_ghseed.checkpoint import discard
 
     store.ensure()
     checkpoint_path = options.checkpoint_file or store.checkpoint_path
     if fresh:
-        _discard_checkpoint(checkpoint_path)
-        _discard_checkpoint(store.path / REFRESH_CHECKPOINT)  # it would bring back older data
+        discard(checkpoint_path)
+        discard(store.layout.refresh_checkpoint)  # it would bring back older data
     known = _previous_pulls(store, previous) if previous is not None else None
     notes: list[str] = []
     result, base_url, recorder = _crawl(
@@ -294,37 +308,27 @@ def fetch_and_save(
         previous=known,
     )
     prs = {pr.number: pr for pr in result.prs}
-    etags = {str(number): tags for number, tags in result.etags.items()}
+    pr_etags = dict(result.etags)
     # A selection that found fewer PRs than it asked for saw the whole listing: it holds every PR.
     exhausted = params.max_prs is not None and len(result.prs) < params.max_prs
     selection = dataclasses.replace(params, max_prs=None) if exhausted else params
-    primary, covered, recorded_at = params, [selection], result.started_at
+    primary, recorded_at = params, result.started_at
+    covered: tuple[FetchParams, ...] = (selection,)
     if previous is not None and known is not None:
         # Another selection joins the cache: keep what it had, so that neither selection refetches.
         prs = {**{pr.number: pr for pr in previous.prs}, **prs}
-        etags = {**{str(n): pull.etags for n, pull in known.items()}, **etags}
-        primary, covered = previous.params, [*covered_selections(store, previous), selection]
+        pr_etags = {**{n: pull.etags for n, pull in known.items()}, **pr_etags}
+        primary, covered = previous.params, (*covered_selections(store, previous), selection)
         # The kept PRs are as old as the previous recording: a refresh must look back that far.
         recorded_at = min(recorded_at, previous.recorded_at)
-    if result.repository_etag:
-        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
     snapshot = Snapshot(
         repository=result.repository,
         recorded_at=recorded_at,
         prs=tuple(prs[n] for n in sorted(prs)),
         params=primary,
     )
-    snapshot = _save(project, store, snapshot, base_url, etags, recorder, covered)
-    if result.checkpoint is not None:
-        # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
-        result.checkpoint.discard()
-    return SeedResult(
-        snapshot=snapshot.select(params),
-        source="fetched",
-        requests=result.requests,
-        quota_left=result.quota_left,
-        notes=(*notes, *result.notes),
-    )
+    saved = _finish(project, store, snapshot, result, base_url, recorder, pr_etags, covered, "fetched", notes)
+    return dataclasses.replace(saved, snapshot=saved.snapshot.select(params))
 
 
 def refresh(
@@ -336,17 +340,15 @@ def refresh(
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> SeedResult:
     """Fetch what changed since ``cached`` was recorded, revalidating by ETag, and save the merge."""
-
     known = _previous_pulls(store, cached)
     covered = covered_selections(store, cached)
-    checkpoint_path = store.path / REFRESH_CHECKPOINT
     notes: list[str] = []
     result, base_url, recorder = _crawl(
         project,
         store,
         options,
         _widest(covered),
-        checkpoint_path,
+        store.layout.refresh_checkpoint,
         own_checkpoint=True,
         notes=notes,
         on_event=on_event,
@@ -362,19 +364,36 @@ def refresh(
         prs=tuple(merged[n] for n in sorted(merged)),
         params=cached.params,
     )
-    etags = {str(n): known[n].etags for n in known}
-    etags.update({str(number): tags for number, tags in result.etags.items()})
-    if result.repository_etag:
-        etags[REPOSITORY_ETAG_KEY] = {"detail": result.repository_etag}
-    snapshot = _save(project, store, snapshot, base_url, etags, recorder, covered)
+    pr_etags = {n: pull.etags for n, pull in known.items()}
+    pr_etags.update(result.etags)
+    return _finish(
+        project, store, snapshot, result, base_url, recorder, pr_etags, covered, "refreshed", notes
+    )
+
+
+def _finish(
+    project: Project,
+    store: ProjectStore,
+    snapshot: Snapshot,
+    result: FetchResult,
+    base_url: str,
+    recorder: CassetteRecorder,
+    pr_etags: dict[int, dict[str, str]],
+    covered: tuple[FetchParams, ...],
+    source: Source,
+    notes: list[str],
+) -> SeedResult:
+    """Save what a crawl produced, then drop its checkpoint, and say how it went."""
+    saved = _save(project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered)
     if result.checkpoint is not None:
+        # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
         result.checkpoint.discard()
     return SeedResult(
-        snapshot=snapshot,
-        source="refreshed",
+        snapshot=saved,
+        source=source,
         requests=result.requests,
         quota_left=result.quota_left,
-        notes=result.notes,
+        notes=(*notes, *result.notes),
     )
 
 
@@ -430,7 +449,7 @@ def _fetch_resetting_foreign_checkpoint(
     block every later run. A checkpoint the user named (``--checkpoint-file``) stays an error.
     """
     from pytest_ghseed._files import move_aside
-    from pytest_ghseed.fetch.checkpoint import CheckpointMismatch, data_log_path
+    from pytest_ghseed.checkpoint import CheckpointMismatch, data_log_path
 
     try:
         return fetch()
@@ -447,21 +466,17 @@ def _fetch_resetting_foreign_checkpoint(
 
 
 def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Repository, str] | None:
-    try:
-        etag = store.load_metadata().etags.get(REPOSITORY_ETAG_KEY, {}).get("detail")
-    except CacheError:
-        return None
+    metadata = _metadata_or_none(store)
+    etag = metadata.repository_etag if metadata is not None else None
     return (snapshot.repository, etag) if etag else None
 
 
 def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, FetchedPull]:
     from pytest_ghseed.fetch.fetcher import FetchedPull
 
-    try:
-        etags = store.load_metadata().etags
-    except CacheError:
-        etags = {}
-    return {pr.number: FetchedPull(pr=pr, etags=dict(etags.get(str(pr.number), {}))) for pr in snapshot.prs}
+    metadata = _metadata_or_none(store)
+    etags = metadata.pr_etags if metadata is not None else {}
+    return {pr.number: FetchedPull(pr=pr, etags=dict(etags.get(pr.number, {}))) for pr in snapshot.prs}
 
 
 def _save(
@@ -469,49 +484,28 @@ def _save(
     store: ProjectStore,
     snapshot: Snapshot,
     base_url: str,
-    etags: dict[str, dict[str, str]],
     recorder: CassetteRecorder,
-    covered: list[FetchParams],
+    pr_etags: dict[int, dict[str, str]],
+    repository_etag: str | None,
+    covered: tuple[FetchParams, ...],
 ) -> Snapshot:
     """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
-    from pytest_ghseed.cache.cassettes import check_no_leak
-
     text = dump_json(snapshot.to_dict()).decode("utf-8")
     scrubbed = recorder.scrubber.scrub(text)
     if scrubbed != text:
         # Token-shaped text in a PR body: the stored (and returned) data is the scrubbed one, as in the cassettes.
         snapshot = Snapshot.from_dict(json.loads(scrubbed))
-    check_no_leak(recorder.scrubber, scrubbed, store.snapshot_path)
-    metadata = Metadata(
-        project=project.name,
-        repository=project.full_name,
-        recorded_at=snapshot.recorded_at,
-        tool_version=TOOL_VERSION,
-        schema_version=SCHEMA_VERSION,
-        pr_count=len(snapshot.prs),
-        params=snapshot.params.to_dict(),
+    recorder.scrubber.check(scrubbed, store.snapshot_path)
+    metadata = Metadata.describe(
+        project.name,
+        snapshot,
         base_url=recorder.scrubber.scrub(base_url),
-        etags=etags,
-        covered=[c.to_dict() for c in covered],
-        numbers=[pr.number for pr in snapshot.prs],
+        pr_etags=pr_etags,
+        repository_etag=repository_etag,
+        covered=covered,
     )
-    store.save(snapshot, metadata)
+    store.save(snapshot, metadata, scrubbed.encode("utf-8"))
     return snapshot
-
-
-def rebuild(store: ProjectStore) -> Snapshot:
-    """Rebuild a project's snapshot from its cassettes alone (no network)."""
-    from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
-
-    return snapshot_from_cassettes(store)
-
-
-def _discard_checkpoint(path: Path) -> None:
-    from pytest_ghseed.fetch.checkpoint import data_log_path
-
-    for candidate in (path, data_log_path(path)):
-        with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
 
 
 def _now() -> datetime:

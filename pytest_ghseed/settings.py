@@ -6,13 +6,31 @@ the repository's full name and to the folder that holds its cache.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
+from pytest_ghseed.defaults import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_MAX_PRS,
+    DEFAULT_MISSING,
+    DEFAULT_RECORD_MODE,
+    DEFAULT_STATE,
+    DEFAULT_WORKERS,
+    MISSING_POLICIES,
+    RECORD_MODES,
+    STATES,
+    MissingPolicy,
+    PullState,
+    RecordMode,
+)
 from pytest_ghseed.errors import UsageError
+
+_Choice = TypeVar("_Choice", bound=str)
 
 #: Well-known repositories with busy pull-request history, by short name.
 PRESETS: dict[str, str] = {
@@ -35,9 +53,6 @@ _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _REPO = r"[A-Za-z0-9._-]{1,100}"
 _FULL_NAME = re.compile(rf"^({_OWNER})/({_REPO})$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-RECORD_MODES = ("once", "none", "new_episodes", "all")
-STATES = ("all", "open", "closed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +169,13 @@ def parse_positive_int(value: str, what: str) -> int:
     return number
 
 
-def parse_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+def parse_choice(value: str, allowed: tuple[_Choice, ...], what: str) -> _Choice:
     """One of ``allowed``, or a usage error naming the allowed values and the value given."""
-    if value not in allowed:
-        msg = f"{what} must be one of {', '.join(allowed)}; got {value!r}"
-        raise UsageError(msg)
-    return value
+    for choice in allowed:
+        if value == choice:
+            return choice
+    msg = f"{what} must be one of {', '.join(allowed)}; got {value!r}"
+    raise UsageError(msg)
 
 
 def parse_date(value: str, what: str) -> datetime:
@@ -190,11 +206,18 @@ def parse_duration(value: str, what: str) -> float:
 
 # -- run settings: precedence CLI > marker > ini > env > default --------------------------------------
 
-MISSING_POLICIES = ("skip", "fail")
-DEFAULT_MAX_PRS = 100
-DEFAULT_WORKERS = 8
 #: Keys that a ``@pytest.mark.ghseed(...)`` marker may set.
 MARKER_KEYS = ("project", "max_prs", "state")
+
+
+def is_ci(environ: Mapping[str, str]) -> bool:
+    """Whether the ``CI`` variable is set to something true (every CI service sets it)."""
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def default_record_mode(environ: Mapping[str, str] | None = None) -> RecordMode:
+    """``none`` on CI, else ``once``: CI replays what is committed and never fetches by surprise."""
+    return "none" if is_ci(os.environ if environ is None else environ) else DEFAULT_RECORD_MODE
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +226,7 @@ class Selection:
 
     project: Project
     max_prs: int | None
-    state: str
+    state: PullState
     since: datetime | None
 
     @property
@@ -213,25 +236,69 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class SelectionLayer:
+    """One layer's values of the fields a marker may also set; ``None`` where the layer says nothing."""
+
+    project: Project | None = None
+    max_prs: int | None = None
+    state: PullState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLine:
+    """What pytest's option parser produced, already validated while parsing; None: not given."""
+
+    projects: tuple[str, ...] = ()
+    record_mode: RecordMode | None = None
+    offline: bool = False
+    cache_dir: str | None = None
+    max_prs: int | None = None
+    state: PullState | None = None
+    since: datetime | None = None
+    workers: int | None = None
+    base_url: str | None = None
+    max_age: float | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IniFile:
+    """The raw ini values (``[pytest]`` / ``[tool.pytest.ini_options]``); None or empty: not set."""
+
+    projects: tuple[str, ...] = ()
+    record_mode: str | None = None
+    cache_dir: str | None = None
+    max_prs: str | None = None
+    state: str | None = None
+    since: str | None = None
+    workers: str | None = None
+    base_url: str | None = None
+    max_age: str | None = None
+    seed: str | None = None
+    missing: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the plugin needs, resolved from the command line, ini file and environment.
 
-    ``cli`` and ``configured`` keep the marker-overridable values apart, because a marker sits
-    between them in precedence: CLI > marker > ini > env > default.
+    ``command_line`` and ``configured`` keep the marker-overridable values apart, because a marker
+    sits between them in precedence: command line > marker > ini > default.
     """
 
     projects: tuple[Project, ...]
-    record_mode: str
+    record_mode: RecordMode
     cache_dir: Path
     since: datetime | None
     workers: int
     base_url: str | None
     max_age: float | None
     seed: int | None
-    missing: str
+    missing: MissingPolicy
     aliases: dict[str, str]
-    cli: dict[str, object]
-    configured: dict[str, object]
+    command_line: SelectionLayer
+    configured: SelectionLayer
 
     def select(self, marker: Mapping[str, object] | None = None) -> Selection | None:
         """The selection for a test with this marker's keyword arguments; None when no project is set."""
@@ -243,122 +310,98 @@ class Settings:
                 f"it takes {', '.join(MARKER_KEYS)}"
             )
             raise UsageError(msg)
-
-        def pick(key: str) -> object:
-            if self.cli.get(key) is not None:
-                return self.cli[key]
-            if marker.get(key) is not None:
-                return marker[key]
-            return self.configured.get(key)
-
-        project = pick("project")
+        project = self.command_line.project
+        if project is None and marker.get("project") is not None:
+            project = resolve_project(str(marker["project"]), self.aliases)
+        project = project or self.configured.project
         if project is None:
             return None
-        resolved = project if isinstance(project, Project) else resolve_project(str(project), self.aliases)
-        max_prs = pick("max_prs")
-        if max_prs is not None and not isinstance(max_prs, int):
-            max_prs = parse_positive_int(str(max_prs), "ghseed marker max_prs")
-        state = parse_choice(str(pick("state") or "all"), STATES, "ghseed state")
-        return Selection(project=resolved, max_prs=max_prs, state=state, since=self.since)
+        max_prs = self.command_line.max_prs
+        if max_prs is None and marker.get("max_prs") is not None:
+            raw = marker["max_prs"]
+            max_prs = raw if isinstance(raw, int) else parse_positive_int(str(raw), "ghseed marker max_prs")
+        if max_prs is None:
+            max_prs = self.configured.max_prs
+        state = self.command_line.state
+        if state is None and marker.get("state") is not None:
+            state = parse_choice(str(marker["state"]), STATES, "ghseed state")
+        return Selection(
+            project=project,
+            max_prs=max_prs,
+            state=state or self.configured.state or DEFAULT_STATE,
+            since=self.since,
+        )
 
 
-def _first(*values: object) -> object:
-    for value in values:
-        if value is not None and value != "" and value != []:
-            return value
-    return None
+def _given(*values: str | None) -> str | None:
+    """The first value that is set (not None, not blank)."""
+    return next((value for value in values if value is not None and value.strip()), None)
 
 
-def resolve_settings(
-    cli: Mapping[str, object],
-    ini: Mapping[str, object],
-    env: Mapping[str, str],
-    *,
-    rootdir: Path,
-) -> Settings:
+def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, rootdir: Path) -> Settings:
     """Merge the layers, validating each value; a bad one is a ``UsageError`` naming key and value.
 
-    ``cli`` holds parsed command-line values (None when not given); ``ini`` raw ini strings (or
-    lists for line-list keys); ``env`` the environment (``GITHUB_API_URL``, ``CI``).
+    ``env`` is the environment (``CI``; ``GITHUB_API_URL`` is read where the fetch happens, and not
+    for the demo project, which runs on its built-in emulator while CI services always set it).
     """
     # Aliases: [tool.ghseed.aliases] of the rootdir's pyproject.toml (shared with the CLI), then the ini key.
-    aliases = {**aliases_from_pyproject(rootdir), **parse_aliases(list(ini.get("aliases") or []))}  # type: ignore[call-overload]
-    cli_projects = [resolve_project(p, aliases) for p in (cli.get("project") or [])]  # type: ignore[attr-defined]
-    ini_projects = [resolve_project(p, aliases) for p in (ini.get("project") or [])]  # type: ignore[attr-defined]
-    projects = tuple(cli_projects or ini_projects)
+    aliases = {**aliases_from_pyproject(rootdir), **parse_aliases(list(ini.aliases))}
+    cli_projects = [resolve_project(p, aliases) for p in cli.projects]
+    ini_projects = [resolve_project(p, aliases) for p in ini.projects]
 
-    ci = env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    record_mode = _first(
-        "none" if cli.get("offline") else None,
-        cli.get("record_mode"),
-        ini.get("record_mode"),
-        "none" if ci else None,
-        "once",
-    )
-    record_mode = parse_choice(str(record_mode), RECORD_MODES, "ghseed_record_mode")
+    if cli.offline:
+        record_mode: RecordMode = "none"
+    elif cli.record_mode is not None:
+        record_mode = cli.record_mode
+    elif ini.record_mode and ini.record_mode.strip():
+        record_mode = parse_choice(ini.record_mode.strip(), RECORD_MODES, "ghseed_record_mode")
+    else:
+        record_mode = default_record_mode(env)
 
-    cache_dir_value = _first(cli.get("cache_dir"), ini.get("cache_dir"))
-    cache_dir = Path(str(cache_dir_value)) if cache_dir_value is not None else Path("cassettes")
+    cache_dir = Path(_given(cli.cache_dir, ini.cache_dir) or DEFAULT_CACHE_DIR)
     if not cache_dir.is_absolute():
         cache_dir = rootdir / cache_dir
 
-    ini_max_prs = ini.get("max_prs")
-    configured_max_prs = (
-        parse_positive_int(str(ini_max_prs), "ghseed_max_prs") if ini_max_prs else DEFAULT_MAX_PRS
+    configured = SelectionLayer(
+        project=ini_projects[0] if ini_projects else None,
+        max_prs=parse_positive_int(ini.max_prs, "ghseed_max_prs") if ini.max_prs else DEFAULT_MAX_PRS,
+        state=parse_choice(ini.state.strip(), STATES, "ghseed_state")
+        if ini.state and ini.state.strip()
+        else None,
     )
-    ini_state = ini.get("state")
-    configured_state = parse_choice(str(ini_state), STATES, "ghseed_state") if ini_state else "all"
-
-    since_value = _first(cli.get("since"), ini.get("since"))
-    since = (
-        since_value
-        if isinstance(since_value, datetime) or since_value is None
-        else parse_date(str(since_value), "ghseed_since")
+    since = cli.since
+    if since is None and ini.since and ini.since.strip():
+        since = parse_date(ini.since, "ghseed_since")
+    workers = cli.workers
+    if workers is None:
+        workers = parse_positive_int(ini.workers, "ghseed_workers") if ini.workers else DEFAULT_WORKERS
+    base_url_value = _given(cli.base_url, ini.base_url)
+    max_age = cli.max_age
+    if max_age is None and ini.max_age and ini.max_age.strip():
+        max_age = parse_duration(ini.max_age, "ghseed_max_age")
+    seed = cli.seed
+    if seed is None and ini.seed and ini.seed.strip():
+        seed = parse_seed(ini.seed.strip(), "ghseed_seed")
+    missing = (
+        parse_choice(ini.missing.strip(), MISSING_POLICIES, "ghseed_missing")
+        if ini.missing and ini.missing.strip()
+        else DEFAULT_MISSING
     )
-    workers_value = _first(cli.get("workers"), ini.get("workers"), DEFAULT_WORKERS)
-    workers = (
-        workers_value
-        if isinstance(workers_value, int)
-        else parse_positive_int(str(workers_value), "ghseed_workers")
-    )
-    # GITHUB_API_URL (the environment layer) is applied where the fetch happens, and not to the demo
-    # project, which runs on its built-in emulator: CI services such as GitHub Actions always set it.
-    base_url = _first(cli.get("base_url"), ini.get("base_url"))
-    max_age_value = _first(cli.get("max_age"), ini.get("max_age"))
-    max_age = (
-        max_age_value
-        if isinstance(max_age_value, float) or max_age_value is None
-        else parse_duration(str(max_age_value), "ghseed_max_age")
-    )
-    seed_value = _first(cli.get("seed"), ini.get("seed"))
-    seed = (
-        seed_value
-        if isinstance(seed_value, int) or seed_value is None
-        else parse_seed(str(seed_value), "ghseed_seed")
-    )
-    missing = parse_choice(str(_first(ini.get("missing"), "skip")), MISSING_POLICIES, "ghseed_missing")
-
     return Settings(
-        projects=projects,
+        projects=tuple(cli_projects or ini_projects),
         record_mode=record_mode,
         cache_dir=cache_dir,
         since=since,
         workers=workers,
-        base_url=None if base_url is None else parse_base_url(str(base_url), "ghseed_base_url"),
+        base_url=None if base_url_value is None else parse_base_url(base_url_value, "ghseed_base_url"),
         max_age=max_age,
         seed=seed,
         missing=missing,
         aliases=aliases,
-        cli={
-            "project": cli_projects[0] if cli_projects else None,
-            "max_prs": cli.get("max_prs"),
-            "state": cli.get("state"),
-        },
-        configured={
-            "project": ini_projects[0] if ini_projects else None,
-            "max_prs": configured_max_prs,
-            "state": configured_state,
-        },
+        command_line=SelectionLayer(
+            project=cli_projects[0] if cli_projects else None, max_prs=cli.max_prs, state=cli.state
+        ),
+        configured=configured,
     )
 
 

@@ -1,30 +1,18 @@
-"""Fixtures shared across the suite: a running emulator, and a guard against the internet."""
+"""Fixtures shared across the suite: a running emulator, a folder per test, and a guard against the internet.
+
+Plain helpers (configs, constants, sample bodies) are in ``tests/helpers.py``.
+"""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from pytest_ghseed.emulator import Emulator, EmulatorConfig, ProjectSpec, start
-
-REPO = "acme/widgets"
-#: Tokens of the shared test emulator: alice holds two (one budget), bob one. Not token-shaped on purpose
-#: in most tests; the scrubbing tests use token-shaped ones.
-TOKENS = {"tok-alice-1": "alice", "tok-alice-2": "alice", "tok-bob": "bob"}
-
-
-def make_config(
-    n_prs: int = 24, *, extremes: bool = False, seed: int = 3, **overrides: Any
-) -> EmulatorConfig:
-    """A small emulator config for one repository; limits and faults as overridden."""
-    base = EmulatorConfig(
-        projects=(ProjectSpec(REPO, n_prs=n_prs, seed=seed, extremes=extremes),), tokens=TOKENS
-    )
-    return replace(base, **overrides)
+from pytest_ghseed.emulator import Emulator, EmulatorConfig, start
+from tests.helpers import make_config
 
 
 @pytest.fixture

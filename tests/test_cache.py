@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_ghseed.cache.cassettes import (
-    REDACTED,
-    Scrubber,
-    cassette_files,
-    check_no_leak,
-    load_interactions,
-    replay_vcr,
-)
+from pytest_ghseed.cache.cassettes import load_interactions, replay_vcr
+from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator.data import SyntheticProject
-from pytest_ghseed.errors import CacheError, FetchError, SecretLeakError
+from pytest_ghseed.errors import CorruptFile, FetchError, SecretLeakError
 from pytest_ghseed.models import FetchParams, Snapshot
-from pytest_ghseed.seed import CacheMissing, FetchOptions, default_record_mode, ensure, rebuild
-from pytest_ghseed.settings import resolve_project
-from tests.conftest import REPO, make_config
+from pytest_ghseed.network import network_blocked
+from pytest_ghseed.secrets import REDACTED, Scrubber
+from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
+from pytest_ghseed.settings import default_record_mode, resolve_project
+from tests.helpers import REPO, make_config
 
 PROJECT = resolve_project(REPO)
 ALL = FetchParams(max_prs=None)
@@ -42,23 +37,11 @@ def token_config(**kwargs: Any) -> Any:
     return make_config(tokens={ALICE: "alice", BOB: "bob"}, **kwargs)
 
 
-def block_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Block every socket connection from now on, loopback included; return the list of attempts."""
-    attempts: list[object] = []
-
-    def refuse(self: socket.socket, address: Any) -> None:
-        attempts.append(address)
-        msg = f"network is blocked in this test (tried {address!r})"
-        raise OSError(msg)
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
-
-
 @pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Block the network for the test (requested after any fixture that records)."""
-    return block_network(monkeypatch)
+def offline() -> Iterator[list[object]]:
+    """Block the network for the test (requested after any fixture that records); yields the attempts."""
+    with network_blocked() as attempts:
+        yield attempts
 
 
 def all_bytes_under(folder: Path) -> Iterator[tuple[Path, bytes]]:
@@ -77,26 +60,25 @@ def answered_requests(emu: Any) -> int:
     return stats.total_requests - stats.requests_by_path("/rate_limit") - stats.requests_by_path("/user")
 
 
+@pytest.mark.slow
 def test_threaded_recording_loses_no_interaction(emulator_factory, tmp_path: Path) -> None:
     """Recorded with 8 threads under 5xx faults: the cassettes hold exactly the requests the emulator answered."""
     emu = emulator_factory(token_config(n_prs=30, extremes=True, fault_5xx_rate=0.05, latency_seconds=0.005))
     result = ensure(PROJECT, tmp_path, ALL, options=options(emu, workers=8))
     store = ProjectStore(tmp_path, PROJECT.folder)
-    interactions = [i for path in cassette_files(store.cassette_dir) for i in load_interactions(path)]
+    interactions = [i for path in store.layout.cassettes() for i in load_interactions(path)]
     assert len(interactions) == answered_requests(emu) == result.requests
     assert any(i.status >= 500 for i in interactions), "faults and their retries are recorded too"
     assert {i.uri.split("?")[0].rsplit("/", 1)[-1] for i in interactions} >= {"reviews", "commits", "files"}
 
 
-def test_offline_replay_gives_the_same_data_without_any_request(
-    emulator_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_offline_replay_gives_the_same_data_without_any_request(emulator_factory, tmp_path: Path) -> None:
     """With every socket blocked, record mode none loads the same snapshot and the emulator sees nothing."""
     emu = emulator_factory(token_config(n_prs=12))
     first = ensure(PROJECT, tmp_path, ALL, options=options(emu))
     emu.reset_stats()
-    offline_attempts = block_network(monkeypatch)
-    again = ensure(PROJECT, tmp_path, ALL, record_mode="none", options=options(emu))
+    with network_blocked() as offline_attempts:
+        again = ensure(PROJECT, tmp_path, ALL, record_mode="none", options=options(emu))
     assert again.source == "cache" and again.requests == 0
     assert again.snapshot == first.snapshot
     assert [pr.to_dict() for pr in again.snapshot.prs] == [pr.to_dict() for pr in emu.truth(REPO)]
@@ -156,7 +138,7 @@ def test_no_token_under_the_cache_after_normal_and_failed_runs(emulator_factory,
         for secret in (ALICE, BOB, pasted):
             assert secret.encode() not in data, f"{secret[:4]}... found in {path}"
     assert scanned > 10
-    snapshot = ProjectStore(tmp_path / "ok", PROJECT.folder).load_snapshot()
+    snapshot = ProjectStore(tmp_path / "ok", PROJECT.folder).read_snapshot()
     assert REDACTED in snapshot.pr(3).body
     assert list((tmp_path / "failed" / PROJECT.folder).glob("checkpoint*")), (
         "the failed run left its checkpoint"
@@ -167,7 +149,7 @@ def test_leak_guard_refuses_to_write_a_secret(tmp_path: Path) -> None:
     """The last line of defence: text with a secret is refused, and the error masks the secret."""
     scrubber = Scrubber([ALICE])
     with pytest.raises(SecretLeakError, match=r"ghp_…\(40 chars\)") as info:
-        check_no_leak(scrubber, f"header: {ALICE}", tmp_path / "x.json.gz")
+        scrubber.check(f"header: {ALICE}", tmp_path / "x.json.gz")
     assert ALICE not in str(info.value)
     assert not (tmp_path / "x.json.gz").exists()
     assert scrubber.scrub(f"url?access_token={ALICE}&x=1") == "url?access_token=<GITHUB_TOKEN>&x=1"
@@ -205,10 +187,9 @@ def test_refresh_fetches_only_changed_and_new_prs_with_304s_for_the_rest(
     assert quota_spent <= len(changed) + cost_of_new + list_pages
     assert stats.not_modified >= len(changed) * 2, "unchanged sub-lists of changed PRs are revalidated (304)"
     # The cassettes, old and new traffic together, still rebuild exactly the refreshed snapshot.
-    assert (
-        rebuild(ProjectStore(tmp_path, PROJECT.folder))
-        == ProjectStore(tmp_path, PROJECT.folder).load_snapshot()
-    )
+    store = ProjectStore(tmp_path, PROJECT.folder)
+    saved = store.read_snapshot()
+    assert rebuild_project(store) == saved
 
 
 def test_once_mode_refreshes_a_cache_older_than_max_age(emulator_factory, tmp_path: Path) -> None:
@@ -277,15 +258,17 @@ def test_garbage_metadata_is_moved_aside_and_the_snapshot_still_serves(recorded)
 
 
 def test_corrupt_cassette_is_moved_aside_and_refetched_in_once_mode(recorded) -> None:
-    """A garbage cassette makes rebuild fail clearly; in once mode the project is fetched again."""
+    """A garbage cassette makes the (pure) rebuild fail clearly; in once mode it is quarantined and refetched."""
     emu, store, _snapshot = recorded
-    victim = cassette_files(store.cassette_dir)[1]
+    victim = store.layout.cassettes()[1]
     victim.write_bytes(b"\x1f\x8b garbage")
     store.snapshot_path.unlink()
-    with pytest.raises(CacheError, match=rf"{victim.name} is corrupt .*moved aside"):
-        rebuild(store)
-    assert list(store.cassette_dir.glob(f"{victim.name}.corrupt-*"))
+    with pytest.raises(CorruptFile, match=rf"{victim.name} is corrupt"):
+        rebuild_project(store)
+    assert victim.exists(), "a read never moves anything"
     offline_try = ensure(PROJECT, store.cache_dir, ALL, record_mode="once", options=options(emu))
+    assert list(store.cassette_dir.glob(f"{victim.name}.corrupt-*"))
+    assert any(victim.name in note and "moved aside" in note for note in offline_try.notes)
     assert offline_try.source == "fetched"
     assert [pr.to_dict() for pr in offline_try.snapshot.prs] == [pr.to_dict() for pr in emu.truth(REPO)]
 
@@ -318,5 +301,5 @@ def test_snapshot_of_another_schema_version_is_rebuilt(recorded) -> None:
 def test_rebuild_from_cassettes_equals_the_snapshot_with_the_network_blocked(recorded, offline) -> None:
     """The cassettes alone rebuild the very snapshot that was saved, without a single connection."""
     _emu, store, snapshot = recorded
-    assert rebuild(store) == snapshot
+    assert rebuild_project(store) == snapshot
     assert offline == []

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from pytest_ghseed.checkpoint import Checkpoint, CheckpointMismatch, data_log_path
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
-from pytest_ghseed.fetch.checkpoint import Checkpoint, CheckpointMismatch, data_log_path
 
 REPO = "octo-org/hello-world"
 PARAMS: dict[str, Any] = {"since": "2024-01-01T00:00:00Z", "until": None, "limit": 500, "states": ["closed"]}
@@ -323,7 +323,7 @@ def test_sixteen_threads_record_two_hundred_prs(path: Path) -> None:
 _KILL_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from pytest_ghseed.fetch.checkpoint import Checkpoint
+from pytest_ghseed.checkpoint import Checkpoint
 
 cp = Checkpoint.open(Path(sys.argv[1]), repo="octo-org/hello-world", params={"limit": 100000})
 cp.set_plan(range(1, 100001), total_found=100000)

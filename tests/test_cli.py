@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from pytest_ghseed import seed
-from pytest_ghseed.cli import main, network_blocked
+from pytest_ghseed.cli import main
 from pytest_ghseed.emulator import start
-from pytest_ghseed.models import FetchParams, Snapshot
+from pytest_ghseed.models import FetchParams, PullRequest, Snapshot
+from pytest_ghseed.network import network_blocked
 from pytest_ghseed.settings import resolve_project
-from tests.conftest import REPO, make_config
+from tests.helpers import REPO, make_config
 
 GHSEED = str(Path(sys.executable).with_name("ghseed"))
 FOLDER = "acme__widgets"
@@ -76,12 +77,15 @@ def test_status_json_reports_counts_sizes_and_a_complete_fetch(
 
 def test_status_table_shows_an_interrupted_fetch(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An unfinished checkpoint shows as `interrupted fetched/plan`, counting the data log too."""
+    from pytest_ghseed.checkpoint import Checkpoint
+
     folder = cache / FOLDER
-    state = {"tool": "pytest-ghseed", "plan": [1, 2, 3, 4, 5], "fetched": [1]}
-    (folder / "checkpoint.json").write_text(json.dumps(state))
-    (folder / "checkpoint.prs.jsonl").write_text(
-        '{"number": 1, "data": {}}\n{"number": 2, "data": {}}\n{"numb'
-    )
+    checkpoint = Checkpoint.open(folder / "checkpoint.json", repo=REPO, params={"max_prs": 5})
+    checkpoint.set_plan([1, 2, 3, 4, 5], 5)
+    checkpoint.record_pr(1, {})
+    checkpoint.record_pr(2, {})  # in the data log only: the JSON is saved every few records
+    with (folder / "checkpoint.prs.jsonl").open("a") as log:
+        log.write('{"numb')  # a kill mid-append
     assert main(["status", REPO, "--cache-dir", str(cache)]) == 0
     out = capsys.readouterr().out
     header, row = out.splitlines()
@@ -172,24 +176,13 @@ def test_verify_finds_a_snapshot_that_disagrees_with_its_cassettes(
 
 
 def test_export_jsonl_to_stdout(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """JSON lines: one PR per line with its fields and sub-list counts, in PR order."""
+    """JSON lines: one whole PR per line (body, reviews, commits, files, comments), in PR order."""
     assert main(["export", REPO, "--format", "jsonl", "--cache-dir", str(cache)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     snapshot = load_snapshot(cache)
     assert [row["number"] for row in rows] == [pr.number for pr in snapshot.prs]
-    first, pr = rows[0], snapshot.prs[0]
-    assert first["reviews"] == len(pr.reviews)
-    assert first["files"] == len(pr.files)
-    assert first["author"] == pr.user.login
-    assert first["title"] == pr.title
-    assert set(first) >= {
-        "merged",
-        "created_at",
-        "merged_at",
-        "additions",
-        "issue_comments",
-        "review_comments",
-    }
+    assert rows == [pr.to_dict() for pr in snapshot.prs]
+    assert PullRequest.from_dict(rows[0]) == snapshot.prs[0]
 
 
 def test_export_csv_to_a_file(cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,7 +244,7 @@ def test_clear_refuses_a_folder_without_the_marker(
     folder.mkdir()
     (folder / "precious.txt").write_text("keep me")
     assert main(["clear", REPO, "--yes", "--cache-dir", str(tmp_path)]) == 1
-    assert "no CACHEDIR.TAG marker" in capsys.readouterr().err
+    assert "no pytest-ghseed CACHEDIR.TAG" in capsys.readouterr().err
     assert (folder / "precious.txt").exists()
 
 
@@ -306,6 +299,7 @@ def test_rebuild_with_a_corrupt_cassette_exits_1(cache: Path, capsys: pytest.Cap
 # -- demo, help, and the console script ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_fetches_then_replays_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`ghseed demo` records the built-in demo and summarizes the replay: PRs, reviews, top authors."""
     assert main(["demo", "--cache-dir", str(tmp_path)]) == 0

@@ -15,7 +15,7 @@ import pytest
 
 from pytest_ghseed.cli import main
 from pytest_ghseed.models import Snapshot
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 GHSEED = str(Path(sys.executable).with_name("ghseed"))
 
@@ -56,6 +56,7 @@ def wait_for_new_record(
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigkill_five_times_then_resume_gives_the_truth_without_refetching(
     emulator_factory, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from pytest_ghseed.cli import SERVE_TOKEN, main, serve_project
 from pytest_ghseed.emulator import Emulator
 from pytest_ghseed.models import FetchParams, Snapshot
 from pytest_ghseed.settings import resolve_project
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import requests
 
 from pytest_ghseed.emulator import Emulator, Project, ProjectSpec, RawPull, SyntheticProject, start
 from pytest_ghseed.emulator.data import DETAIL_ONLY_KEYS
-from tests.emulator_fixtures import REPO, get, small_config
-from tests.samples import load_sample
+from tests.helpers import EMULATOR_REPO as REPO
+from tests.helpers import get, load_sample, small_config
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Used", "X-RateLimit-Reset")
 SHA = re.compile(r"^[0-9a-f]{40}$")

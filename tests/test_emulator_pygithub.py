@@ -10,7 +10,8 @@ from github import Auth, Github
 
 from pytest_ghseed.emulator import Emulator, start
 from pytest_ghseed.models import PullRequest
-from tests.emulator_fixtures import REPO, small_config
+from tests.helpers import EMULATOR_REPO as REPO
+from tests.helpers import small_config
 
 
 def client(emu: Emulator, token: str = "tok-a", base_url: str | None = None) -> Github:

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "examples").is_dir(), reason="examples/ is not next to the tests")
 def test_example_suite_fetches_the_demo_once_then_replays_it(tmp_path: Path) -> None:
     """`pytest examples --ghseed-project=demo` passes twice: first fetched from the emulator, then from cache with 0 requests."""

@@ -155,6 +155,7 @@ def trait_problems(pr: PullRequest, trait: dict[str, bool], large_lines: int, la
 # -- the plain factories ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trait", TRAITS, ids=TRAIT_IDS)
 def test_plain_factory_invariants_per_trait(trait: dict[str, bool]) -> None:
     """500 pull requests per trait from PullRequestFactory are all consistent and have the trait."""
@@ -276,6 +277,7 @@ def test_pytest_factoryboy_registration(pytester: pytest.Pytester) -> None:
 # -- seeded from a snapshot ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trait", TRAITS, ids=TRAIT_IDS)
 def test_real_factory_invariants_per_trait(
     trait: dict[str, bool], demo_snapshot: Snapshot, real_pairs: set[tuple[str, str]]
@@ -341,6 +343,7 @@ def generated_for_distributions(demo_snapshot: Snapshot) -> list[PullRequest]:
     return make_real_factory(demo_snapshot, seed=2024).build_batch(1000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", sorted(METRICS))
 def test_real_factory_matches_snapshot_distributions(
     metric: str, demo_snapshot: Snapshot, generated_for_distributions: list[PullRequest]
@@ -417,6 +420,7 @@ def test_seed_is_exposed_and_reproduces(demo_snapshot: Snapshot) -> None:
     assert unseeded.build_batch(5) == built
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_seed_gives_consistent_reproducible_prs(

@@ -12,7 +12,7 @@ from pytest_ghseed.fetch.fetcher import fetch_pulls
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.progress import ProgressEvent
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 #: Waits scaled down for tests: GitHub's 60 s minimum for an unhinted secondary limit becomes 0.2 s.
 FAST = RetryPolicy(min_secondary_wait=0.2, backoff_base=0.01, backoff_max=0.3)
@@ -29,6 +29,7 @@ def assert_same_prs(got: tuple[PullRequest, ...] | list[PullRequest], truth: lis
             assert actual[key] == value, f"PR #{expected.number} field {key} differs"
 
 
+@pytest.mark.slow
 def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(
     emulator_factory, tmp_path: Path
 ) -> None:
@@ -234,7 +235,7 @@ def test_token_revoked_mid_run_stops_with_a_clear_error(emulator_factory, tmp_pa
 
 def test_a_planned_pr_that_vanished_is_skipped_not_fatal(emulator_factory, tmp_path: Path) -> None:
     """A pinned plan naming a PR GitHub no longer has (404) completes without it, with a note."""
-    from pytest_ghseed.fetch.checkpoint import Checkpoint
+    from pytest_ghseed.checkpoint import Checkpoint
 
     emu = emulator_factory(n_prs=4)
     checkpoint = Checkpoint.open(tmp_path / "cp.json", repo=REPO, params=ALL.to_dict())

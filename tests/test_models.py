@@ -20,7 +20,7 @@ from pytest_ghseed.models import (
     Snapshot,
     User,
 )
-from tests.samples import load_sample
+from tests.helpers import load_sample
 
 UTC = UTC
 

@@ -25,7 +25,7 @@ import pytest_ghseed.factories
 import pytest_ghseed.fetch.fetcher
 import pytest_ghseed.seed  # noqa: F401
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, ProjectSpec
-from tests.conftest import REPO, TOKENS, make_config
+from tests.helpers import REPO, TOKENS, make_config
 
 with contextlib.suppress(ImportError):  # hypothesis's plugin imports it at each inner run's end: 1.7 s each
     import hypothesis  # noqa: F401
@@ -175,26 +175,22 @@ def test_help_lists_every_ini_key(pytester: pytest.Pytester) -> None:
 def test_fixtures_are_listed_with_their_docstrings(pytester: pytest.Pytester) -> None:
     """`pytest --fixtures` lists every public fixture followed by its docstring's first line."""
     result = run(pytester, "--fixtures")
-    result.stdout.fnmatch_lines(
-        [
-            "ghseed_snapshot [[]session scope[]] -- *fixtures.py:*",
-            "    The recorded Snapshot (repository, pull requests, recorded_at, params)*",
-            "ghseed_snapshots [[]session scope[]] -- *fixtures.py:*",
-            "    Every configured project's Snapshot, by project name*",
-            "real_prs [[]session scope[]] -- *fixtures.py:*",
-            "    The selected project's pull requests*",
-            "real_pr -- *fixtures.py:*",
-            "    One real pull request; parametrize indirectly*",
-            "ghseed_cassette_dir [[]session scope[]] -- *fixtures.py:*",
-            "    The selected project's cassette folder*",
-            "real_pr_factory -- *fixtures.py:*",
-            "    A factory of new PullRequests drawn from the real data*",
-            "pull_request_factory -- *fixtures.py:*",
-            "    The PullRequestFactory (factory-boy)*",
-            "pull_request -- *fixtures.py:*",
-            "    One generated, internally consistent PullRequest.",
-        ]
-    )
+    # pytest orders the listing by "file:line" as text, so each fixture is checked on its own.
+    for fixture, docstring in [
+        ("ghseed_selection [[]session scope[]]", "Which project and parameters this test's data comes from*"),
+        (
+            "ghseed_snapshot [[]session scope[]]",
+            "The recorded Snapshot (repository, pull requests, recorded_at, params)*",
+        ),
+        ("ghseed_snapshots [[]session scope[]]", "Every configured project's Snapshot, by project name*"),
+        ("real_prs [[]session scope[]]", "The selected project's pull requests*"),
+        ("real_pr", "One real pull request; parametrize indirectly*"),
+        ("ghseed_cassette_dir [[]session scope[]]", "The selected project's cassette folder*"),
+        ("real_pr_factory", "A factory of new PullRequests drawn from the real data*"),
+        ("pull_request_factory", "The PullRequestFactory (factory-boy)*"),
+        ("pull_request", "One generated, internally consistent PullRequest."),
+    ]:
+        result.stdout.fnmatch_lines([f"{fixture} -- *fixtures.py:*", f"    {docstring}"])
 
 
 # -- report header and summary ----------------------------------------------------------------------

@@ -11,9 +11,10 @@ import json
 import pytest
 
 from pytest_ghseed.emulator import Emulator
-from tests.conftest import REPO, TOKENS
+from tests.helpers import REPO, TOKENS
 
 pytest.importorskip("xdist")
+pytestmark = pytest.mark.slow
 
 #: Nine tests that need the data; each writes which worker ran it and the factory seed it got.
 INNER_TESTS = """

@@ -7,31 +7,30 @@ import time
 
 import pytest
 
+from pytest_ghseed.clock import ManualClock
 from pytest_ghseed.errors import RateLimitWaitTooLong
-from pytest_ghseed.fetch.tokens import TokenPool, TokenProbe, fingerprint, tokens_from_env
+from pytest_ghseed.fetch.tokens import TokenPool, TokenProbe
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.secrets import Token, fingerprint, tokens_from_env
 
 
 def probe(
     position: int, login: str, remaining: int, reset: float = 10_000.0, limit: int = 5000
 ) -> TokenProbe:
     return TokenProbe(
-        position=position, token=f"tok-{position}", login=login, limit=limit, remaining=remaining, reset=reset
+        position=position,
+        token=Token(f"tok-{position}"),
+        login=login,
+        limit=limit,
+        remaining=remaining,
+        reset=reset,
     )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_tokens_from_env_prefers_the_list_and_drops_blanks() -> None:
     """GITHUB_TOKENS wins over GITHUB_TOKEN; blanks and spaces are dropped."""
-    assert tokens_from_env({"GITHUB_TOKENS": " a, ,b ", "GITHUB_TOKEN": "c"}) == ["a", "b"]
-    assert tokens_from_env({"GITHUB_TOKEN": " c "}) == ["c"]
+    assert tokens_from_env({"GITHUB_TOKENS": " a, ,b ", "GITHUB_TOKEN": "c"}) == [Token("a"), Token("b")]
+    assert tokens_from_env({"GITHUB_TOKEN": " c "}) == [Token("c")]
     assert tokens_from_env({}) == []
 
 
@@ -45,7 +44,7 @@ def test_fingerprint_is_short_stable_and_hides_the_token() -> None:
 
 def test_picks_the_account_with_most_quota() -> None:
     """The account with the most remaining quota sends the next request."""
-    pool = TokenPool([probe(1, "alice", 10), probe(2, "bob", 500)], clock=FakeClock())
+    pool = TokenPool([probe(1, "alice", 10), probe(2, "bob", 500)], clock=ManualClock(1000.0))
     lease = pool.acquire()
     assert lease.account.login == "bob"
     pool.release(
@@ -67,7 +66,7 @@ def test_tokens_of_one_user_count_once() -> None:
 
 def test_headers_update_quota_and_a_new_window_replaces_it() -> None:
     """Within a window the lower figure wins; a later reset brings the new window's figure."""
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     pool = TokenPool([probe(1, "alice", 100, reset=2000)], clock=clock)
     lease = pool.acquire()
     pool.release(
@@ -87,7 +86,7 @@ def test_headers_update_quota_and_a_new_window_replaces_it() -> None:
 
 def test_spent_account_is_parked_until_reset_and_the_other_is_used() -> None:
     """An account at 0 is skipped while another has quota."""
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     pool = TokenPool([probe(1, "alice", 1, reset=1500), probe(2, "bob", 1, reset=1500)], clock=clock)
     first = pool.acquire()
     second = pool.acquire()
@@ -95,52 +94,45 @@ def test_spent_account_is_parked_until_reset_and_the_other_is_used() -> None:
 
 
 def test_all_parked_waits_for_the_earliest_reset_and_says_so() -> None:
-    """With every account spent, acquire waits until the earliest reset and emits a wait event."""
+    """With every account spent, acquire waits until the earliest reset (an hour here) and says so."""
     events: list[ProgressEvent] = []
-    now = time.time()
+    clock = ManualClock()
     pool = TokenPool(
-        [probe(1, "alice", 0, reset=now + 0.3), probe(2, "bob", 0, reset=now + 5)], on_event=events.append
+        [probe(1, "alice", 0, reset=clock.now() + 3000), probe(2, "bob", 0, reset=clock.now() + 3500)],
+        on_event=events.append,
+        clock=clock,
     )
-    started = time.monotonic()
     lease = pool.acquire()
     assert lease.account.login == "alice"
-    assert time.monotonic() - started >= 0.2
+    assert clock.waited == pytest.approx(3000)
     waits = [e for e in events if e.kind == "wait"]
-    assert waits and waits[0].wait is not None and 0 < waits[0].wait <= 0.3
+    assert waits and waits[0].wait == pytest.approx(3000)
     assert "every token is parked" in (waits[0].reason or "")
 
 
 def test_gives_up_when_the_wait_exceeds_max_wait() -> None:
     """When the earliest reset is further than max_wait, a clear error names the accounts, not tokens."""
-    clock = FakeClock()
-    pool = TokenPool([probe(1, "alice", 0, reset=clock.now + 900)], clock=clock, max_wait=60)
+    clock = ManualClock(1000.0)
+    pool = TokenPool([probe(1, "alice", 0, reset=clock.now() + 900)], clock=clock, max_wait=60)
     with pytest.raises(RateLimitWaitTooLong, match=r"earliest reset is in 900s.*max_wait=60s") as info:
         pool.acquire()
     assert "alice (token #1)" in str(info.value)
     assert "tok-1" not in str(info.value)
 
 
-def test_block_pauses_every_thread_of_that_user() -> None:
-    """After a secondary limit, no thread gets a lease on that user until the block ends."""
-    pool = TokenPool([probe(1, "alice", 100)], max_in_flight=4)
+def test_block_pauses_every_request_of_that_user_until_it_ends() -> None:
+    """After a secondary limit, no lease is given on that user before the block (a minute here) ends."""
+    clock = ManualClock()
+    pool = TokenPool([probe(1, "alice", 100)], max_in_flight=4, clock=clock)
     lease = pool.acquire()
-    pool.block(lease.account, 0.3, "secondary rate limit", secondary=True)
+    blocked_at = clock.now()
+    pool.block(lease.account, 60, "secondary rate limit", secondary=True)
     pool.release(lease, None, ok=False)
-    got: list[float] = []
-    started = time.monotonic()
-
-    def worker() -> None:
+    for _ in range(3):
         leased = pool.acquire()
-        got.append(time.monotonic() - started)
+        assert clock.now() >= blocked_at + 60
         pool.release(leased, None, ok=True)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(got) == 3
-    assert min(got) >= 0.25
+    assert clock.waited == pytest.approx(60)
 
 
 def test_secondary_limit_halves_concurrency_and_successes_restore_it() -> None:
@@ -173,7 +165,7 @@ def test_in_flight_cap_per_user() -> None:
 
 def test_free_answers_do_not_drain_the_local_quota() -> None:
     """304s (and unanswered requests) cost no quota: GitHub's figure, not our request count, is kept."""
-    pool = TokenPool([probe(1, "alice", 10, reset=10_000)], clock=FakeClock())
+    pool = TokenPool([probe(1, "alice", 10, reset=10_000)], clock=ManualClock(1000.0))
     for _ in range(30):
         lease = pool.acquire()
         pool.release(

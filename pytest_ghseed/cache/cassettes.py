@@ -6,20 +6,16 @@ fetcher hands every exchange to a ``CassetteRecorder`` (under a lock), and the r
 with vcrpy's own serializer API (``vcr.serialize.serialize``, ``vcr.request.Request``): the files
 are vcrpy cassettes, loadable by ``vcr.use_cassette`` in a user's own test.
 
-Layout, sharded so that each file is written once per finished unit of work (a kill loses nothing
-that the checkpoint counts as done):
-
-    cassettes/listing.json.gz       the repository and the pull-request list pages
-    cassettes/pr-000042.json.gz     every request of pull request #42 (detail, reviews, commits, ...)
-
+Sharded (see ``layout``: the listing, and one cassette per pull request) so that each file is
+written once per finished unit of work: a kill loses nothing that the checkpoint counts as done.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
 behind that choice). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
 them without vcrpy's replay machinery (whose matching is O(n^2)).
 
 Scrubbing, in depth: request headers are limited to what identifies the request (never
-``Authorization``); cookies are dropped; the pool's actual token values and token-shaped strings
-(``ghp_``, ``gho_``, ``ghu_``, ``ghs_``, ``ghr_``, ``github_pat_``) are replaced anywhere in URLs,
-headers and bodies; then a leak guard scans the exact bytes about to be written and refuses to save.
+``Authorization``); cookies are dropped; the ``secrets`` module's ``Scrubber`` replaces the pool's
+token values (raw and base64) and token-shaped strings in URLs, headers and bodies; then its leak
+guard checks the exact text about to be written and refuses to save.
 """
 
 from __future__ import annotations
@@ -39,16 +35,11 @@ from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
 from pytest_ghseed._files import atomic_write_bytes
-from pytest_ghseed.errors import CacheError, SecretLeakError
+from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
+from pytest_ghseed.errors import CorruptFile
+from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
 
-LISTING = "listing"
-SUFFIX = ".json.gz"
-TOKEN_PLACEHOLDER = "<GITHUB_TOKEN>"
-REDACTED = "<REDACTED>"
-
-#: Token formats GitHub issues: classic PAT, OAuth, user-to-server, server-to-server, refresh, fine-grained PAT.
-TOKEN_PATTERN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{50,255})\b")
 #: Response headers worth keeping: what a replay or a reader of the cassette needs.
 _KEPT_RESPONSE_HEADERS = {
     "content-type",
@@ -90,51 +81,10 @@ class _CompactJson:
         return json.loads(cassette_string)
 
 
-class Scrubber:
-    """Replace secrets in text; and check that none is left."""
-
-    def __init__(self, secrets: Iterable[str | None]) -> None:
-        # Longest first, so a token that contains another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, TOKEN_PLACEHOLDER)
-        return TOKEN_PATTERN.sub(REDACTED, text)
-
-    def find_leak(self, text: str) -> str | None:
-        """A masked description of the first secret found in ``text``, or ``None``."""
-        for secret in self.secrets:
-            if secret in text:
-                return f"a token of this run ({mask(secret)})"
-        match = TOKEN_PATTERN.search(text)
-        if match:
-            return f"a token-shaped string ({mask(match.group(0))})"
-        return None
-
-
-def check_no_leak(scrubber: Scrubber, text: str, path: Path) -> None:
-    """The leak guard: refuse to write ``text`` to ``path`` if any secret is left in it."""
-    leak = scrubber.find_leak(text)
-    if leak is not None:
-        msg = (
-            f"refusing to write {path}: it would contain {leak}. Nothing was saved; please report this "
-            "as a pytest-ghseed bug"
-        )
-        raise SecretLeakError(msg)
-
-
-def mask(secret: str) -> str:
-    """Show only a secret's kind and length: ``ghp_…(40 chars)``."""
-    prefix = secret.split("_", 1)[0] + "_" if "_" in secret[:11] else ""
-    return f"{prefix}…({len(secret)} chars)"
-
-
 def shard_of(url: str) -> str:
     """The cassette an exchange belongs to: its pull request's, or the listing."""
     match = _PR_PATH.search(urllib.parse.urlsplit(url).path)
-    return f"pr-{int(match.group(1)):06d}" if match else LISTING
+    return pr_shard(int(match.group(1))) if match else LISTING_SHARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +101,7 @@ class Interaction:
 class CassetteRecorder:
     """Collect exchanges from many threads; write each shard when its unit of work is finished."""
 
-    def __init__(self, cassette_dir: Path, secrets: Iterable[str | None]) -> None:
+    def __init__(self, cassette_dir: Path, secrets: Iterable[Token | str | None]) -> None:
         self.cassette_dir = cassette_dir
         self.scrubber = Scrubber(secrets)
         self._lock = threading.Lock()
@@ -172,10 +122,10 @@ class CassetteRecorder:
         return cleaned
 
     def flush_pr(self, number: int) -> None:
-        self.flush(f"pr-{number:06d}")
+        self.flush(pr_shard(number))
 
     def flush_listing(self) -> None:
-        self.flush(LISTING)
+        self.flush(LISTING_SHARD)
 
     def flush(self, name: str) -> None:
         """Append the pending exchanges of one shard to its cassette file (atomically)."""
@@ -183,7 +133,7 @@ class CassetteRecorder:
             exchanges = self._pending.pop(name, [])
         if not exchanges:
             return
-        path = self.cassette_dir / f"{name}{SUFFIX}"
+        path = self.cassette_dir / f"{name}{SHARD_SUFFIX}"
         requests: list[Request] = []
         responses: list[dict[str, Any]] = []
         if path.exists():
@@ -195,7 +145,7 @@ class CassetteRecorder:
             requests.append(request)
             responses.append(response)
         text = serialize({"requests": requests, "responses": responses}, _CompactJson)
-        check_no_leak(self.scrubber, text, path)
+        self.scrubber.check(text, path)
         atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
         with self._lock:
             self.recorded += len(exchanges)
@@ -217,33 +167,70 @@ class CassetteRecorder:
         return request, response
 
 
+#: A cassette inflates to at most this many times its compressed size (real ones: about 12x), and
+#: never beyond ``_MAX_INFLATED``: a committed "gzip bomb" is reported as corrupt, not unpacked.
+_MAX_RATIO = 100
+_MIN_INFLATED = 16 * 1024 * 1024
+_MAX_INFLATED = 1024 * 1024 * 1024
+
+
+def read_gzip(path: Path) -> bytes:
+    """The decompressed bytes of a gzip file, bounded; ``CorruptFile`` when it is not one or too big."""
+    import zlib
+
+    try:
+        compressed = path.read_bytes()
+    except OSError as exc:
+        raise CorruptFile(path, f"cannot be read ({exc.strerror or exc})") from None
+    limit = min(_MAX_INFLATED, max(_MIN_INFLATED, _MAX_RATIO * len(compressed)))
+    inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+    try:
+        data = inflater.decompress(compressed, limit)
+        if inflater.unconsumed_tail:
+            raise CorruptFile(path, f"inflates to more than {limit:,} bytes (a gzip bomb?)")
+        if not inflater.eof:
+            raise CorruptFile(path, "truncated gzip data")
+    except zlib.error as exc:
+        raise CorruptFile(path, f"not gzip data ({exc})") from None
+    return data
+
+
 def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
     try:
-        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        text = read_gzip(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorruptFile(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
         loaded = deserialize(text, _CompactJson)
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        msg = f"cassette {path} cannot be read ({exc.__class__.__name__}: {exc})"
-        raise CacheError(msg) from None
-    return list(loaded[0]), list(loaded[1])
-
-
-def cassette_files(cassette_dir: Path) -> list[Path]:
-    """Every cassette of a project, listing first, then by pull-request number."""
-    return sorted(cassette_dir.glob(f"*{SUFFIX}"), key=lambda p: (p.name != f"{LISTING}{SUFFIX}", p.name))
+        requests, responses = list(loaded[0]), list(loaded[1])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+        raise CorruptFile(
+            path, f"not a vcrpy cassette ({exc.__class__.__name__}: {str(exc)[:200]})"
+        ) from None
+    if len(requests) != len(responses):
+        raise CorruptFile(path, f"{len(requests)} requests but {len(responses)} responses")
+    return requests, responses
 
 
 def load_interactions(path: Path) -> Iterator[Interaction]:
-    """The interactions of one cassette, in recorded order (no vcrpy replay involved)."""
+    """The interactions of one cassette, in recorded order (no vcrpy replay involved).
+
+    A cassette is committed data that anyone can edit: a malformed interaction raises ``CorruptFile``.
+    """
     requests, responses = _read_raw(path)
-    for request, response in zip(requests, responses, strict=True):
-        body = response["body"]["string"]
-        yield Interaction(
-            method=request.method,
-            uri=request.uri,
-            status=int(response["status"]["code"]),
-            headers={k.lower(): v[0] for k, v in response["headers"].items()},
-            body=body.decode("utf-8") if isinstance(body, bytes) else str(body),
-        )
+    for index, (request, response) in enumerate(zip(requests, responses, strict=True)):
+        try:
+            body = response["body"]["string"]
+            status = response["status"]["code"]
+            if isinstance(status, bool) or not isinstance(status, int):
+                raise TypeError(f"status code {status!r} is not a number")
+            headers = {str(k).lower(): str(v[0]) for k, v in response["headers"].items() if v}
+            text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+            uri, method = str(request.uri), str(request.method)
+        except (KeyError, TypeError, AttributeError, IndexError, UnicodeDecodeError) as exc:
+            why = f"interaction {index + 1} is malformed ({exc.__class__.__name__}: {str(exc)[:120]})"
+            raise CorruptFile(path, why) from None
+        yield Interaction(method=method, uri=uri, status=status, headers=headers, body=text)
 
 
 class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
@@ -260,7 +247,7 @@ class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is 
             return FilesystemPersister.load_cassette(cassette_path, serializer)
         if not path.is_file():
             raise CassetteNotFoundError()
-        return deserialize(gzip.decompress(path.read_bytes()).decode("utf-8"), serializer)
+        return deserialize(read_gzip(path).decode("utf-8"), serializer)
 
     @staticmethod
     def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:

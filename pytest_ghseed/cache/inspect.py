@@ -2,68 +2,51 @@
 of secrets (``verify``). The ``ghseed`` command formats what these return.
 
 Nothing here writes, moves or deletes: ``verify`` runs as a pre-commit hook, and a hook that moved a
-corrupt file aside would change the commit under the user's feet.
+corrupt file aside would change the commit under the user's feet. Every read goes through the
+store's pure readers, the secret scan through the ``secrets`` module's scrubber: the same rules as
+the writers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pytest_ghseed.cache.cassettes import TOKEN_PATTERN, cassette_files, mask
+from pytest_ghseed.cache.cassettes import read_gzip
+from pytest_ghseed.cache.layout import shard_number
+from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
-from pytest_ghseed.cache.store import MARKER, Metadata, ProjectStore
+from pytest_ghseed.cache.store import ProjectStore
+from pytest_ghseed.checkpoint import read_progress
 from pytest_ghseed.errors import CacheError
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot
-
-_PR_CASSETTE = re.compile(r"^pr-(\d+)\.json\.gz$")
-
-
-def project_folders(cache_dir: Path) -> list[str]:
-    """Names of the folders in ``cache_dir`` that pytest-ghseed created (they hold a CACHEDIR.TAG)."""
-    if not cache_dir.is_dir():
-        return []
-    return sorted(p.name for p in cache_dir.iterdir() if p.is_dir() and (p / MARKER).is_file())
-
+from pytest_ghseed.secrets import Scrubber, Token
 
 # -- status ---------------------------------------------------------------------------------------------
 
 
 def _size(paths: Iterable[Path]) -> int:
-    return sum(p.stat().st_size for p in paths if p.is_file())
+    total = 0
+    for path in paths:
+        try:
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def _checkpoint_state(store: ProjectStore, has_snapshot: bool) -> dict[str, Any]:
-    """Complete, or how far an interrupted fetch got (read without ``Checkpoint.open``, which repairs)."""
-    path = store.checkpoint_path
-    if not path.exists():
+    """Complete, or how far an interrupted fetch got."""
+    progress = read_progress(store.checkpoint_path)
+    if progress is None:
         return {"state": "complete" if has_snapshot else "empty", "plan": None, "fetched": None}
-    try:
-        state = json.loads(path.read_bytes())
-        plan = state.get("plan")
-        fetched = {int(n) for n in state.get("fetched") or ()}
-    except (OSError, ValueError, TypeError, AttributeError):
+    if not progress.readable:
         return {"state": "unreadable", "plan": None, "fetched": None}
-    # The data log is the source of truth: the JSON is saved only every few records.
-    log = path.with_suffix(".prs.jsonl")
-    if log.exists():
-        for line in log.read_bytes().split(b"\n"):
-            try:
-                fetched.add(int(json.loads(line)["number"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a partial last line after a kill
-    return {
-        "state": "interrupted",
-        "plan": len(plan) if isinstance(plan, list) else None,
-        "fetched": len(fetched),
-    }
+    return {"state": "interrupted", "plan": progress.planned, "fetched": progress.fetched}
 
 
 def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str, Any]:
@@ -72,10 +55,10 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str
     problems: list[str] = []
     if store.metadata_path.exists():
         try:
-            metadata = Metadata.from_dict(json.loads(store.metadata_path.read_bytes()))
-        except (ValueError, KeyError, TypeError) as exc:
+            metadata = store.read_metadata()
+        except CacheError as exc:
             problems.append(f"metadata.json unreadable ({exc})")
-    cassettes = cassette_files(store.cassette_dir) if store.cassette_dir.is_dir() else []
+    cassettes = store.layout.cassettes()
     current = now or datetime.now(UTC)
     has_snapshot = store.snapshot_path.is_file()
     return {
@@ -86,14 +69,14 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str
         "pr_count": metadata.pr_count if metadata else None,
         "recorded_at": metadata.recorded_at.isoformat().replace("+00:00", "Z") if metadata else None,
         "age_seconds": round(metadata.age_seconds(current)) if metadata else None,
-        "params": metadata.params if metadata else None,
+        "params": metadata.params.to_dict() if metadata else None,
         "schema_version": metadata.schema_version if metadata else None,
         "schema_current": SCHEMA_VERSION,
         "tool_version": metadata.tool_version if metadata else None,
         "bytes": {
             "cassettes": _size(cassettes),
             "snapshot": _size([store.snapshot_path]),
-            "total": _size(p for p in store.path.rglob("*")),
+            "total": _size(_walk(store.path)),
         },
         "cassette_files": len(cassettes),
         "checkpoint": _checkpoint_state(store, has_snapshot),
@@ -101,7 +84,16 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str
     }
 
 
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        yield from folder.rglob("*")
+    except OSError:
+        return
+
+
 # -- verify ---------------------------------------------------------------------------------------------
+
+FindingKind = Literal["integrity", "secret"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +103,7 @@ class Finding:
     path: Path
     line: int
     message: str
-    kind: str  # "integrity" or "secret"
+    kind: FindingKind
 
     def describe(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
@@ -119,43 +111,40 @@ class Finding:
 
 
 def _file_text(path: Path) -> str:
-    data = path.read_bytes()
+    data: bytes
     if path.name.endswith(".gz"):
-        # Not really gzip (or truncated): scan the bytes as they are.
-        with contextlib.suppress(OSError, EOFError):
-            data = gzip.decompress(data)
+        try:
+            data = read_gzip(path)
+        except CacheError:
+            # Not really gzip, truncated, or a bomb: scan the bytes as they are (bounded by the file).
+            data = path.read_bytes()
+    else:
+        data = path.read_bytes()
     # Replacement characters keep a binary or half-written file scannable instead of failing.
     return data.decode("utf-8", errors="replace")
 
 
-def scan_secrets(path: Path, secrets: Iterable[str]) -> Iterator[Finding]:
+def scan_secrets(path: Path, secrets: Iterable[Token | str]) -> Iterator[Finding]:
     """Every secret in ``path`` (decompressed if .gz): token-shaped strings and the given values."""
-    known = sorted({s for s in secrets if s}, key=len, reverse=True)
-    text = _file_text(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        for secret in known:
-            column = line.find(secret)
-            while column >= 0:
-                yield Finding(
-                    path, number, f"col {column + 1}: a configured token ({mask(secret)})", "secret"
-                )
-                column = line.find(secret, column + len(secret))
-        for match in TOKEN_PATTERN.finditer(line):
-            if match.group(0) in known:
-                continue  # already reported as a configured token
-            yield Finding(
-                path,
-                number,
-                f"col {match.start() + 1}: a token-shaped string ({mask(match.group(0))})",
-                "secret",
-            )
+    scrubber = Scrubber(secrets, label="a configured token")
+    try:
+        text = _file_text(path)
+    except OSError as exc:
+        yield Finding(path, 0, f"cannot be read ({exc.strerror or exc})", "integrity")
+        return
+    for leak in sorted(scrubber.leaks(text), key=lambda leak: leak.offset):
+        line = text.count("\n", 0, leak.offset) + 1
+        column = leak.offset - (text.rfind("\n", 0, leak.offset) + 1) + 1
+        yield Finding(path, line, f"col {column}: {leak.description}", "secret")
 
 
-def verify_project(store: ProjectStore, secrets: Iterable[str]) -> tuple[list[Finding], dict[str, int]]:
+def verify_project(
+    store: ProjectStore, secrets: Iterable[Token | str]
+) -> tuple[list[Finding], dict[str, int]]:
     """Integrity and secret findings for one project folder, plus counts for a summary."""
     findings: list[Finding] = []
     secret_list = list(secrets)
-    files = sorted(p for p in store.path.rglob("*") if p.is_file())
+    files = sorted(p for p in _walk(store.path) if p.is_file() and not p.is_symlink())
     for path in files:
         findings.extend(scan_secrets(path, secret_list))
 
@@ -164,25 +153,14 @@ def verify_project(store: ProjectStore, secrets: Iterable[str]) -> tuple[list[Fi
 
     snapshot: Snapshot | None = None
     metadata: Metadata | None = None
-    if not store.snapshot_path.is_file():
-        problem(store.snapshot_path, "missing")
-    else:
-        try:
-            data = json.loads(store.snapshot_path.read_bytes())
-            version = data.get("schema_version") if isinstance(data, dict) else None
-            if version != SCHEMA_VERSION:
-                problem(store.snapshot_path, f"schema_version {version!r}, expected {SCHEMA_VERSION}")
-            else:
-                snapshot = Snapshot.from_dict(data)
-        except (ValueError, KeyError, TypeError) as exc:
-            problem(store.snapshot_path, f"does not parse ({exc.__class__.__name__}: {exc})")
-    if not store.metadata_path.is_file():
-        problem(store.metadata_path, "missing")
-    else:
-        try:
-            metadata = Metadata.from_dict(json.loads(store.metadata_path.read_bytes()))
-        except (ValueError, KeyError, TypeError) as exc:
-            problem(store.metadata_path, f"does not parse ({exc.__class__.__name__}: {exc})")
+    try:
+        snapshot = store.read_snapshot()
+    except CacheError as exc:
+        problem(store.snapshot_path, str(exc))
+    try:
+        metadata = store.read_metadata()
+    except CacheError as exc:
+        problem(store.metadata_path, str(exc))
     if metadata is not None and metadata.schema_version != SCHEMA_VERSION:
         problem(store.metadata_path, f"schema_version {metadata.schema_version}, expected {SCHEMA_VERSION}")
     if snapshot is not None and metadata is not None and metadata.pr_count != len(snapshot.prs):
@@ -190,24 +168,24 @@ def verify_project(store: ProjectStore, secrets: Iterable[str]) -> tuple[list[Fi
             store.metadata_path, f"pr_count {metadata.pr_count} but snapshot.json holds {len(snapshot.prs)}"
         )
 
-    cassettes = cassette_files(store.cassette_dir) if store.cassette_dir.is_dir() else []
+    cassettes = store.layout.cassettes()
     if snapshot is not None:
-        recorded = {int(m.group(1)) for p in cassettes if (m := _PR_CASSETTE.match(p.name))}
+        recorded = {n for p in cassettes if (n := shard_number(p.name)) is not None}
         missing = [pr.number for pr in snapshot.prs if pr.number not in recorded]
         if missing:
             problem(store.cassette_dir, f"no cassette for PR(s) {_numbers(missing)}")
-        elif cassettes:
-            _compare_with_cassettes(store, snapshot, problem)
+        elif cassettes and metadata is not None:
+            _compare_with_cassettes(store, snapshot, metadata, problem)
     counts = {"files": len(files), "cassettes": len(cassettes), "prs": len(snapshot.prs) if snapshot else 0}
     return findings, counts
 
 
 def _compare_with_cassettes(
-    store: ProjectStore, snapshot: Snapshot, problem: Callable[[Path, str], None]
+    store: ProjectStore, snapshot: Snapshot, metadata: Metadata, problem: Callable[[Path, str], None]
 ) -> None:
     """The snapshot must be what the cassettes say: same PRs, same values."""
     try:
-        rebuilt = snapshot_from_cassettes(store, move_corrupt=False)
+        rebuilt = snapshot_from_cassettes(store, metadata)
     except CacheError as exc:
         problem(store.cassette_dir, str(exc))
         return

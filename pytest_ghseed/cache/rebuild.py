@@ -13,15 +13,15 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_ghseed._files import move_aside
-from pytest_ghseed.cache.cassettes import LISTING, SUFFIX, cassette_files, load_interactions
+from pytest_ghseed.cache.cassettes import load_interactions
+from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX
+from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore
-from pytest_ghseed.errors import CacheError
-from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
+from pytest_ghseed.errors import CacheError, CorruptFile
+from pytest_ghseed.models import PullRequest, Repository, Snapshot
 
 GITHUB_API = "https://api.github.com"
 _RESOURCE = re.compile(r"/(pulls|issues)/(\d+)(/[a-z_]+)?$")
@@ -33,72 +33,76 @@ _LIST_NAMES = {
     ("pulls", "/comments"): "review_comments",
     ("issues", "/comments"): "issue_comments",
 }
+_LISTING_FILE = f"{LISTING_SHARD}{SHARD_SUFFIX}"
 
 
-def snapshot_from_cassettes(store: ProjectStore, *, move_corrupt: bool = True) -> Snapshot:
-    """The project's snapshot as its cassettes record it, selected by the recorded parameters.
+def rebuild_project(store: ProjectStore) -> Snapshot:
+    """Rebuild the project's snapshot from its cassettes alone and write it with its metadata.
 
-    ``move_corrupt=False`` leaves an unreadable cassette where it is (for read-only checks such as
-    ``ghseed verify``, which a pre-commit hook runs and which must not change the worktree).
+    The one rebuild: ``ghseed rebuild`` and the cache's self-healing both call it. It needs the
+    metadata of a finished recording (written last, it says which pull requests were recorded and
+    with which parameters); without it the cassettes are the partial traffic of an interrupted fetch,
+    which only a fetch can finish. Raises ``CorruptFile`` for an unusable cassette (left in place:
+    the caller decides whether to quarantine it) and ``CacheError`` when nothing can be rebuilt.
     """
-    files = cassette_files(store.cassette_dir)
+    try:
+        metadata = store.read_metadata()
+    except CacheError as exc:
+        msg = (
+            f"cannot rebuild {store.name}: no usable metadata.json ({exc}). Without it the cassettes are "
+            f"the traffic of an unfinished fetch; finish it with `ghseed fetch {store.name} --cache-dir "
+            f"{store.cache_dir}`"
+        )
+        raise CacheError(msg) from None
+    snapshot = snapshot_from_cassettes(store, metadata)
+    store.save(snapshot, metadata.for_snapshot(snapshot))
+    return snapshot
+
+
+def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot:
+    """The snapshot the cassettes record for ``metadata``'s pull requests. Reads only; changes nothing."""
+    files = store.layout.cassettes()
     if not files:
         msg = (
             f"no cassettes in {store.cassette_dir}: nothing to rebuild from. "
-            f"Fetch with `ghseed fetch {store.name}`"
+            f"Fetch with `ghseed fetch {store.name} --cache-dir {store.cache_dir}`"
         )
         raise CacheError(msg)
-    try:
-        metadata = store.load_metadata()
-    except CacheError:
-        metadata = None
     repository: Repository | None = None
     prs: list[PullRequest] = []
     bulk: BulkComments = {}
     for path in files:
         try:
-            if path.name == f"{LISTING}{SUFFIX}":
+            if path.name == _LISTING_FILE:
                 repository = _repository(path) or repository
                 bulk = _bulk_comments(path)
             else:
                 pr = _pull_request(path, bulk)
                 if pr is not None:
                     prs.append(pr)
-        except (CacheError, ValueError, KeyError, TypeError) as exc:
-            if not move_corrupt:
-                msg = f"cassette {path} is corrupt ({exc}); rebuild or fetch the project again"
-                raise CacheError(msg) from None
-            moved = move_aside(path)
-            msg = f"cassette {path} is corrupt ({exc}); moved aside to {moved.name}"
-            raise CacheError(msg) from None
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+            raise CorruptFile(
+                path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})"
+            ) from None
     if repository is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)
-    params = FetchParams.from_dict(metadata.params) if metadata else FetchParams(max_prs=None)
-    recorded_at = metadata.recorded_at if metadata else _newest_mtime(files)
-    snapshot = Snapshot(
-        repository=repository,
-        recorded_at=recorded_at,
-        prs=tuple(sorted(prs, key=lambda pr: pr.number)),
-        params=FetchParams(max_prs=None),
-    )
-    if metadata is not None and metadata.numbers:
-        wanted = set(metadata.numbers)
-        selected = Snapshot(
-            repository=repository,
-            recorded_at=recorded_at,
-            prs=tuple(pr for pr in snapshot.prs if pr.number in wanted),
-            params=params,
+    wanted = set(metadata.numbers)
+    if wanted:
+        chosen = sorted((pr for pr in prs if pr.number in wanted), key=lambda pr: pr.number)
+        snapshot = Snapshot(
+            repository=repository, recorded_at=metadata.recorded_at, prs=tuple(chosen), params=metadata.params
         )
     else:
-        selected = snapshot.select(params)
-    if metadata is not None and len(selected.prs) != metadata.pr_count:
+        every = Snapshot(repository=repository, recorded_at=metadata.recorded_at, prs=tuple(prs))
+        snapshot = every.select(metadata.params)
+    if len(snapshot.prs) != metadata.pr_count:
         msg = (
-            f"the cassettes in {store.cassette_dir} hold {len(selected.prs)} of the {metadata.pr_count} recorded "
-            "pull requests (a cassette is missing); fetch again"
+            f"the cassettes in {store.cassette_dir} hold {len(snapshot.prs)} of the {metadata.pr_count} "
+            "recorded pull requests (a cassette is missing); fetch again"
         )
         raise CacheError(msg)
-    return selected
+    return snapshot
 
 
 def _repository(path: Path) -> Repository | None:
@@ -231,7 +235,7 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
     (as the emulator does with https://api.github.com) keeps clients on its host. Nothing is moved
     aside: a corrupt cassette raises ``CacheError``.
     """
-    files = cassette_files(store.cassette_dir)
+    files = store.layout.cassettes()
     if not files:
         msg = (
             f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `ghseed fetch {store.name}`"
@@ -242,16 +246,17 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
     bulk: BulkComments = {}
     for path in files:
         try:
-            if path.name == f"{LISTING}{SUFFIX}":
+            if path.name == _LISTING_FILE:
                 repo_text = _repository_text(path) or repo_text
                 bulk = _bulk_comments(path)
             else:
                 raw = _raw_pull(path, bulk)
                 if raw is not None:
                     raws.append(raw)
-        except (ValueError, KeyError, TypeError) as exc:
-            msg = f"cassette {path} is corrupt ({exc}); rebuild or fetch the project again"
-            raise CacheError(msg) from None
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+            raise CorruptFile(
+                path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})"
+            ) from None
     if repo_text is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)
@@ -284,8 +289,3 @@ def _recorded_api(repo: dict[str, Any]) -> str | None:
     url = str(repo.get("url") or "")
     suffix = f"/repos/{repo.get('full_name', '')}"
     return url[: -len(suffix)] if url.endswith(suffix) else None
-
-
-def _newest_mtime(files: list[Path]) -> datetime:
-    newest = max(p.stat().st_mtime for p in files)
-    return datetime.fromtimestamp(newest, tz=UTC).replace(microsecond=0)

@@ -1,219 +1,173 @@
-"""The cache on disk: one folder per project under the cache dir.
+"""A project's cache folder: pure reads, atomic writes, and quarantine as a separate, explicit step.
 
-Layout of ``<cache_dir>/<project>/``::
-
-    CACHEDIR.TAG        marks the folder as a cache (backup tools skip it); written before anything else
-    snapshot.json       the normalized pull requests (``Snapshot.to_dict()``), what fixtures load
-    metadata.json       repository, recorded_at, tool and schema versions, PR count, fetch parameters, ETags
-    checkpoint.json     progress of an unfinished fetch (+ checkpoint.prs.jsonl, its append-only data)
-    cassettes/          the raw HTTP traffic, in vcrpy's cassette format
-
-Like pytest's own cache: the folder is created atomically (built under a temporary name with its
-marker, then renamed), every write is atomic (temp file, fsync, ``os.replace``), and a file that
-cannot be read is moved aside with the reason, never deleted silently.
+Like pytest's own cache: the folder is created atomically (built under a temporary name with its tag,
+then renamed), every write is atomic (temp file, fsync, ``os.replace``). Reads change nothing: a file
+that cannot be used raises ``CorruptFile`` (or ``IncompatibleSchema``) and stays where it is; the
+caller that heals the cache (``seed``) decides to ``quarantine`` it, which moves it aside with the
+reason, never deleting it. Read-only tools (``ghseed status``, ``ghseed verify``) just read.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import shutil
 import tempfile
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pytest_ghseed._files import UMASK, atomic_write_bytes, move_aside
-from pytest_ghseed.errors import CacheError
-from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading, format_datetime, parse_datetime
-
-TOOL_VERSION = "0.1.0"
-MARKER = "CACHEDIR.TAG"
-_MARKER_TEXT = (
-    "Signature: 8a477f597d28d172789f06886806bc55\n"
-    "# This file is a cache directory tag created by pytest-ghseed.\n"
-    "# For information about cache directory tags, see: https://bford.info/cachedir/spec.html\n"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Metadata:
-    """What the cache knows about a recorded project, without loading the pull requests."""
-
-    project: str
-    repository: str
-    recorded_at: datetime
-    tool_version: str
-    schema_version: int
-    pr_count: int
-    params: dict[str, Any]
-    base_url: str
-    etags: dict[str, dict[str, str]]
-    #: Every selection (fetch parameters) whose PRs are all in the snapshot; ``params`` is the first.
-    covered: list[dict[str, Any]] = field(default_factory=list)
-    #: The PR numbers in the snapshot, so that a rebuild from the cassettes takes exactly these.
-    numbers: list[int] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "repository": self.repository,
-            "recorded_at": format_datetime(self.recorded_at),
-            "tool_version": self.tool_version,
-            "schema_version": self.schema_version,
-            "pr_count": self.pr_count,
-            "params": self.params,
-            "base_url": self.base_url,
-            "etags": self.etags,
-            "covered": self.covered or [self.params],
-            "numbers": self.numbers,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Metadata:
-        recorded = parse_datetime(data["recorded_at"])
-        if recorded is None:
-            msg = "metadata.json has no recorded_at"
-            raise ValueError(msg)
-        return cls(
-            project=str(data["project"]),
-            repository=str(data["repository"]),
-            recorded_at=recorded,
-            tool_version=str(data["tool_version"]),
-            schema_version=int(data["schema_version"]),
-            pr_count=int(data["pr_count"]),
-            params=dict(data["params"]),
-            base_url=str(data.get("base_url", "")),
-            etags={str(k): dict(v) for k, v in (data.get("etags") or {}).items()},
-            covered=[dict(c) for c in data.get("covered") or [data["params"]]],
-            numbers=[int(n) for n in data.get("numbers") or []],
-        )
-
-    def age_seconds(self, now: datetime | None = None) -> float:
-        current = now or datetime.now(UTC)
-        return (current - self.recorded_at).total_seconds()
+from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
+from pytest_ghseed.cache.metadata import Metadata
+from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
+from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading
 
 
 class ProjectStore:
-    """The cache folder of one project."""
+    """The cache folder of one project: its layout, and the operations on its files."""
 
     def __init__(self, cache_dir: Path, folder: str) -> None:
-        if not folder or "/" in folder or "\\" in folder or folder in (".", "..") or folder.startswith("."):
-            msg = f"project folder name {folder!r} would escape the cache dir; use a plain project name"
-            raise CacheError(msg)
-        self.cache_dir = Path(cache_dir)
-        self.path = self.cache_dir / folder
+        self.layout = ProjectLayout(Path(cache_dir), folder)
+        self.cache_dir = self.layout.cache_dir
+        self.path = self.layout.path
         self.name = folder
+
+    # -- paths (the layout's, for callers that hold a store) ---------------------------------------
 
     @property
     def snapshot_path(self) -> Path:
-        return self.path / "snapshot.json"
+        return self.layout.snapshot
 
     @property
     def metadata_path(self) -> Path:
-        return self.path / "metadata.json"
+        return self.layout.metadata
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.path / "checkpoint.json"
+        return self.layout.checkpoint
 
     @property
     def cassette_dir(self) -> Path:
-        return self.path / "cassettes"
+        return self.layout.cassette_dir
 
-    @property
-    def lock_path(self) -> Path:
-        """The lock that lets one process at a time fetch into this folder (pytest-xdist workers).
+    # -- state -------------------------------------------------------------------------------------
 
-        It lives in the system's temporary folder, keyed by the folder's absolute path, so that the
-        cache dir, which users commit, holds nothing but recordings.
-        """
-        key = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / "pytest-ghseed-locks" / f"{self.name}-{key}.lock"
-
-    def lock(self) -> Any:
-        """A ``filelock.FileLock`` on ``lock_path``."""
-        from filelock import FileLock
-
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.lock_path))
+    def is_ours(self) -> bool:
+        """Whether the folder exists and carries pytest-ghseed's own tag."""
+        return not self.path.is_symlink() and is_our_tag(self.layout.tag)
 
     def exists(self) -> bool:
-        return self.snapshot_path.is_file() and self.metadata_path.is_file()
+        """Whether a finished recording is here (metadata is written last, after the snapshot)."""
+        return self.is_ours() and self.metadata_path.is_file()
 
-    def ensure(self) -> Path:
-        """Create the project folder atomically with its marker; return it."""
-        if (self.path / MARKER).is_file():
-            return self.path
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=self.cache_dir))
-        staging.chmod(0o777 & ~UMASK)  # mkdtemp creates 0700
-        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        try:
-            staging.rename(self.path)
-        except OSError:
-            # Another process (an xdist worker) made it first, or an older folder without a marker exists.
-            (staging / MARKER).unlink()
-            staging.rmdir()
-            self.path.mkdir(parents=True, exist_ok=True)
-            if not (self.path / MARKER).exists():
-                atomic_write_bytes(self.path / MARKER, _MARKER_TEXT.encode())
-        return self.path
+    def lock(self) -> Any:
+        """A ``filelock.FileLock`` that lets one process at a time write this project."""
+        from filelock import FileLock
 
-    def save(self, snapshot: Snapshot, metadata: Metadata) -> None:
-        """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole."""
+        lock_path = self.layout.lock
+        folder = lock_path.parent
         try:
-            self.ensure()
-            atomic_write_bytes(self.snapshot_path, dump_json(snapshot.to_dict()))
-            atomic_write_bytes(self.metadata_path, dump_json(metadata.to_dict(), indent=2))
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            msg = (
-                f"cannot write the cache in {self.path}: {exc}; check free space and permissions "
-                "(the fetched data is kept in the checkpoint: rerun to save it)"
-            )
+            msg = f"cannot create the lock folder {folder}: {exc}; check the temporary folder's permissions"
             raise CacheError(msg) from exc
+        return FileLock(str(lock_path))
 
-    def load_metadata(self) -> Metadata:
+    # -- reading (pure) ----------------------------------------------------------------------------
+
+    def read_metadata(self) -> Metadata:
+        """The metadata; ``MissingFile`` or ``CorruptFile`` when it cannot be used. Changes nothing."""
         data = self._read_json(self.metadata_path)
         try:
             return Metadata.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._corrupt(self.metadata_path, f"unexpected content ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise CorruptFile(self.metadata_path, f"unexpected content ({_describe(exc)})") from None
 
-    def load_snapshot(self) -> Snapshot:
+    def read_snapshot(self) -> Snapshot:
+        """The snapshot; ``MissingFile``, ``CorruptFile`` or ``IncompatibleSchema``. Changes nothing."""
         with bulk_loading():
-            return self._load_snapshot()
-
-    def _load_snapshot(self) -> Snapshot:
-        data = self._read_json(self.snapshot_path)
-        version = data.get("schema_version") if isinstance(data, dict) else None
-        if version != SCHEMA_VERSION:
-            msg = (
-                f"{self.snapshot_path} has schema_version {version!r}; this pytest-ghseed reads "
-                f"{SCHEMA_VERSION}. Run `ghseed rebuild {self.name} --cache-dir {self.cache_dir}` to "
-                "rebuild it from the cassettes"
-            )
-            raise CacheError(msg)
-        try:
-            return Snapshot.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._corrupt(self.snapshot_path, f"unexpected content ({exc})") from None
+            data = self._read_json(self.snapshot_path)
+            version = data.get("schema_version") if isinstance(data, dict) else None
+            if version != SCHEMA_VERSION:
+                msg = (
+                    f"{self.snapshot_path} has schema_version {version!r}; this pytest-ghseed reads "
+                    f"{SCHEMA_VERSION}. Run `ghseed rebuild {self.name} --cache-dir {self.cache_dir}` to "
+                    "rebuild it from the cassettes"
+                )
+                raise IncompatibleSchema(msg)
+            try:
+                return Snapshot.from_dict(data)
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise CorruptFile(self.snapshot_path, f"unexpected content ({_describe(exc)})") from None
 
     def _read_json(self, path: Path) -> Any:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             msg = f"{path} does not exist; record it with `ghseed fetch {self.name} --cache-dir {self.cache_dir}`"
+            raise MissingFile(msg) from None
+        except OSError as exc:
+            msg = f"cannot read {path}: {exc.strerror or exc}; check its permissions"
             raise CacheError(msg) from None
         try:
             return json.loads(raw)
-        except ValueError as exc:
-            raise self._corrupt(path, f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
+        except (ValueError, RecursionError) as exc:
+            raise CorruptFile(path, f"not valid JSON ({_describe(exc)})") from None
 
-    def _corrupt(self, path: Path, why: str) -> CacheError:
-        moved = move_aside(path)
-        msg = f"{path} is corrupt: {why}; moved aside to {moved.name}. It will be fetched again."
-        return CacheError(msg)
+    # -- writing -----------------------------------------------------------------------------------
+
+    def ensure(self) -> Path:
+        """Create the project folder atomically with its tag; return it."""
+        if self.is_ours():
+            return self.path
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=self.cache_dir))
+            staging.chmod(0o777 & ~UMASK)  # mkdtemp creates 0700
+            (staging / TAG).write_text(TAG_TEXT, encoding="utf-8")
+            try:
+                staging.rename(self.path)
+            except OSError:
+                # Another process (an xdist worker) made it first, or an older folder without a tag exists.
+                shutil.rmtree(staging, ignore_errors=True)
+                self.path.mkdir(parents=True, exist_ok=True)
+                if not is_our_tag(self.layout.tag):
+                    atomic_write_bytes(self.layout.tag, TAG_TEXT.encode())
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+        return self.path
+
+    def save(self, snapshot: Snapshot, metadata: Metadata, snapshot_bytes: bytes | None = None) -> None:
+        """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole.
+
+        ``snapshot_bytes``: the snapshot already serialized (and checked for secrets) by the caller.
+        """
+        data = snapshot_bytes if snapshot_bytes is not None else dump_json(snapshot.to_dict())
+        try:
+            self.ensure()
+            atomic_write_bytes(self.snapshot_path, data)
+            atomic_write_bytes(self.metadata_path, dump_json(metadata.to_dict(), indent=2))
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+
+    def quarantine(self, path: Path) -> Path:
+        """Move an unusable file of this project aside (``<name>.corrupt-<UTC time>``); never deletes."""
+        return move_aside(path)
+
+    def remove(self) -> None:
+        """Delete the whole project folder, only if it carries our own tag (never another tool's folder)."""
+        if self.path.is_symlink() or (self.path.exists() and not is_our_tag(self.layout.tag)):
+            msg = (
+                f"refusing to remove {self.path}: it has no pytest-ghseed {TAG} (or is a symbolic link), so "
+                "pytest-ghseed did not create it; remove it yourself if you are sure"
+            )
+            raise CacheError(msg)
+        try:
+            shutil.rmtree(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            msg = f"cannot remove {self.path}: {exc.strerror or exc}; check its permissions"
+            raise CacheError(msg) from exc
 
 
 def dump_json(data: Any, *, indent: int | None = None) -> bytes:
@@ -221,3 +175,26 @@ def dump_json(data: Any, *, indent: int | None = None) -> bytes:
     if indent is None:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=True).encode("utf-8")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc)
+    return f"{exc.__class__.__name__}: {text[:200]}"
+
+
+def _write_error(path: Path, exc: OSError) -> CacheError:
+    return CacheError(
+        f"cannot write the cache in {path}: {exc.strerror or exc}; check free space and permissions "
+        "(fetched data is kept in the checkpoint: rerun to save it)"
+    )
+
+
+__all__ = [
+    "CorruptFile",
+    "IncompatibleSchema",
+    "MissingFile",
+    "ProjectStore",
+    "dump_json",
+]

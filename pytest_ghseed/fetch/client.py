@@ -21,13 +21,14 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from github import Auth, Github
 
+from pytest_ghseed.clock import SYSTEM_CLOCK, Clock
 from pytest_ghseed.errors import FetchError, NotFound, UsageError
 from pytest_ghseed.fetch.ratelimit import (
     Action,
@@ -37,11 +38,11 @@ from pytest_ghseed.fetch.ratelimit import (
     is_primary_rate_limit,
     parse_rate_headers,
 )
-from pytest_ghseed.fetch.tokens import Lease, TokenPool, TokenProbe, fingerprint
+from pytest_ghseed.fetch.tokens import Lease, TokenPool, TokenProbe
+from pytest_ghseed.secrets import Token
 from pytest_ghseed.settings import parse_base_url
 from pytest_ghseed.traffic import Exchange, Recorder
 
-DEFAULT_BASE_URL = "https://api.github.com"
 _TIMEOUT = 30
 
 
@@ -102,7 +103,7 @@ class GitHubClient:
         *,
         policy: RetryPolicy | None = None,
         recorder: Recorder | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self.pool = pool
@@ -151,7 +152,7 @@ class GitHubClient:
                 status,
                 headers or {},
                 parsed_body,
-                now=self._clock(),
+                now=self._clock.now(),
                 attempt=attempts[kind],
                 policy=self.policy,
             )
@@ -186,9 +187,9 @@ class GitHubClient:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _github(self, token: str | None) -> Github:
+    def _github(self, token: Token | None) -> Github:
         # PyGithub's connection object is not thread-safe: one Github per thread and token.
-        clients: dict[str | None, Github] | None = getattr(self._local, "clients", None)
+        clients: dict[Token | None, Github] | None = getattr(self._local, "clients", None)
         if clients is None:
             clients = {}
             self._local.clients = clients
@@ -252,9 +253,10 @@ class GitHubClient:
         return f"GET {path} failed ({who}, {lease.account.login}): {detail}; {hint}"
 
 
-def make_github(base_url: str, token: str | None) -> Github:
+def make_github(base_url: str, token: Token | None) -> Github:
     """A PyGithub client configured for our own retry layer (see the module docstring)."""
-    auth = Auth.Token(token) if token else None
+    # The one place a token's value is revealed: PyGithub builds the Authorization header from it.
+    auth = Auth.Token(token.reveal()) if token is not None else None
     return Github(
         auth=auth,
         base_url=base_url,
@@ -285,7 +287,7 @@ def _parse_body(body: str) -> object:
 
 def probe_tokens(
     base_url: str,
-    tokens: list[str],
+    tokens: Sequence[Token],
     *,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -309,7 +311,7 @@ def probe_tokens(
         limit, remaining, reset = _rate_limit(base, token, position=position)
         status, _headers, body = _request_politely(base, token, "/user", position, retry, sleep)
         # App installation tokens cannot read /user: their fingerprint stands in for an owner.
-        login = str(json.loads(body)["login"]) if status == 200 else f"token-{fingerprint(token)}"
+        login = str(json.loads(body)["login"]) if status == 200 else f"token-{token.fingerprint}"
         probes.append(
             TokenProbe(
                 position=position, token=token, login=login, limit=limit, remaining=remaining, reset=reset
@@ -318,7 +320,7 @@ def probe_tokens(
     return probes
 
 
-def _request(base: str, token: str | None, path: str, position: int) -> tuple[int, dict[str, str], str]:
+def _request(base: str, token: Token | None, path: str, position: int) -> tuple[int, dict[str, str], str]:
     gh = make_github(base, token)
     try:
         status, headers, body = gh.requester.requestJson("GET", path)
@@ -331,7 +333,7 @@ def _request(base: str, token: str | None, path: str, position: int) -> tuple[in
     finally:
         gh.close()
     if status == 401:
-        who = f"token #{position} ({fingerprint(token)})" if token else "the unauthenticated request"
+        who = f"token #{position} ({token.fingerprint})" if token else "the unauthenticated request"
         msg = (
             f"GitHub answered 401 Bad credentials for {who} of {base}: the token is wrong, expired or "
             "revoked. Replace it in GITHUB_TOKENS / GITHUB_TOKEN"
@@ -342,7 +344,7 @@ def _request(base: str, token: str | None, path: str, position: int) -> tuple[in
 
 def _request_politely(
     base: str,
-    token: str | None,
+    token: Token | None,
     path: str,
     position: int,
     policy: RetryPolicy,
@@ -363,7 +365,7 @@ def _request_politely(
         sleep(decision.wait)
 
 
-def _rate_limit(base: str, token: str | None, *, position: int) -> tuple[int, int, float]:
+def _rate_limit(base: str, token: Token | None, *, position: int) -> tuple[int, int, float]:
     status, headers, body = _request(base, token, "/rate_limit", position)
     info = parse_rate_headers(headers)
     if status == 200 and body:

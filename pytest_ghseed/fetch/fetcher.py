@@ -15,18 +15,19 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pytest_ghseed.checkpoint import Checkpoint
+from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
 from pytest_ghseed.errors import FetchError, NotFound
-from pytest_ghseed.fetch.checkpoint import Checkpoint
-from pytest_ghseed.fetch.client import DEFAULT_BASE_URL, GitHubClient, Response, probe_tokens
+from pytest_ghseed.fetch.client import GitHubClient, Response, probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
-from pytest_ghseed.fetch.tokens import DEFAULT_MAX_IN_FLIGHT, FetchCancelled, TokenPool, tokens_from_env
+from pytest_ghseed.fetch.tokens import FetchCancelled, TokenPool
 from pytest_ghseed.models import (
     FetchParams,
     IssueComment,
@@ -37,6 +38,7 @@ from pytest_ghseed.models import (
     parse_datetime,
 )
 from pytest_ghseed.progress import EventKind, ProgressEvent
+from pytest_ghseed.secrets import Token, tokens_from_env
 from pytest_ghseed.traffic import TrafficSink
 
 #: The checkpoint record of a planned PR that GitHub no longer has.
@@ -44,7 +46,6 @@ GONE = "gone"
 #: GitHub's caps on the sub-lists of one pull request.
 COMMITS_CAP = 250
 FILES_CAP = 3000
-DEFAULT_WORKERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,10 +463,10 @@ def fetch_pulls(
     *,
     checkpoint_path: Path,
     base_url: str = DEFAULT_BASE_URL,
-    tokens: list[str] | None = None,
+    tokens: Sequence[str | Token] | None = None,
     workers: int = DEFAULT_WORKERS,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    max_wait: float = 3600.0,
+    max_wait: float = DEFAULT_MAX_WAIT,
     policy: RetryPolicy | None = None,
     sink: TrafficSink | None = None,
     updated_since: datetime | None = None,
@@ -475,7 +476,7 @@ def fetch_pulls(
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
     """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
-    token_list = tokens_from_env() if tokens is None else tokens
+    token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
     probes = probe_tokens(base_url, token_list, policy=policy)
     pool = TokenPool(
         probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name

@@ -24,11 +24,12 @@ import enum
 import json
 import math
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
+
+from pytest_ghseed.secrets import redact
 
 __all__ = [
     "Action",
@@ -159,7 +160,6 @@ _PERMISSION_PREFIXES = (
     "resource protected by organization saml enforcement",
     "repository access blocked",
 )
-_TOKEN_RE = re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}")
 
 
 def decide(
@@ -442,7 +442,7 @@ def _echo(message: str) -> str:
     """GitHub's own words, shortened and with anything token-shaped masked, for error texts."""
     if not message:
         return ""
-    text = _TOKEN_RE.sub("<redacted>", " ".join(message.split()))
+    text = redact(" ".join(message.split()))
     if len(text) > _MAX_ECHO:
         text = text[: _MAX_ECHO - 3] + "..."
     return f': "{text}"'

@@ -13,19 +13,17 @@ No request is ever sent on an account while it is told to wait: every request go
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from pytest_ghseed.clock import SYSTEM_CLOCK, Clock
+from pytest_ghseed.defaults import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_WAIT
 from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong
 from pytest_ghseed.fetch.ratelimit import parse_rate_headers
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.secrets import Token
 
-#: A modest default: GitHub allows up to 100 concurrent requests per user; we stay well below.
-DEFAULT_MAX_IN_FLIGHT = 8
 #: After this many successes in a row, an account lowered by a secondary limit may send one more request at once.
 _RECOVERY_STREAK = 20
 
@@ -37,27 +35,12 @@ class FetchCancelled(FetchError):
     """Raised in worker threads once the crawl is cancelled, so that they stop at once."""
 
 
-def fingerprint(token: str) -> str:
-    """A short, stable, non-reversible name for a token, safe to print."""
-    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
-
-
-def tokens_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Tokens from ``GITHUB_TOKENS`` (comma-separated), else ``GITHUB_TOKEN``; empty entries dropped."""
-    env = os.environ if environ is None else environ
-    many = env.get("GITHUB_TOKENS", "")
-    tokens = [t.strip() for t in many.split(",") if t.strip()]
-    if not tokens and env.get("GITHUB_TOKEN", "").strip():
-        tokens = [env["GITHUB_TOKEN"].strip()]
-    return tokens
-
-
 @dataclass(frozen=True, slots=True)
 class TokenProbe:
     """What ``/rate_limit`` and ``/user`` said about one token before the crawl."""
 
     position: int  # 1-based position in the list the user gave
-    token: str | None = field(repr=False)  # None: unauthenticated
+    token: Token | None  # None: unauthenticated
     login: str  # the owner; "anonymous" without a token
     limit: int
     remaining: int
@@ -69,7 +52,7 @@ class Account:
     """One GitHub user's budget, shared by all of that user's tokens."""
 
     login: str
-    token: str | None = field(repr=False)
+    token: Token | None
     position: int
     limit: int
     remaining: int
@@ -104,8 +87,8 @@ class TokenPool:
         probes: Sequence[TokenProbe],
         *,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        max_wait: float = 3600.0,
-        clock: Callable[[], float] = time.time,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        clock: Clock = SYSTEM_CLOCK,
         on_event: Callable[[ProgressEvent], None] | None = None,
         repo: str = "",
     ) -> None:
@@ -163,7 +146,7 @@ class TokenPool:
             while True:
                 if self.cancelled:
                     raise FetchCancelled(_CANCELLED)
-                now = self._clock()
+                now = self._clock.now()
                 for account in self.accounts:
                     if account.remaining <= 0 and account.reset <= now:
                         # The window has reset; the next response tells the real figure.
@@ -181,7 +164,7 @@ class TokenPool:
                 wake_at = self._earliest_unpark(now)
                 if wake_at is None:
                     # Every account is merely busy: wait for a release.
-                    self._cond.wait(timeout=1.0)
+                    self._clock.wait(self._cond, 1.0)
                     continue
                 wait = wake_at - now
                 if wait > self.max_wait:
@@ -190,7 +173,7 @@ class TokenPool:
                 if announced is None or abs(announced - wake_at) > 0.5:
                     announced = wake_at
                     self._announce_all_parked(wait)
-                self._cond.wait(timeout=max(wait, 0.01))
+                self._clock.wait(self._cond, max(wait, 0.01))
 
     def cancel(self) -> None:
         """Stop the crawl: every thread waiting here, or about to send, gets ``FetchCancelled``."""
@@ -200,18 +183,18 @@ class TokenPool:
 
     def pause(self, seconds: float) -> None:
         """Sleep for a back-off, waking early (with ``FetchCancelled``) if the crawl is cancelled."""
-        deadline = self._clock() + seconds
+        deadline = self._clock.now() + seconds
         with self._cond:
             while not self.cancelled:
-                left = deadline - self._clock()
+                left = deadline - self._clock.now()
                 if left <= 0:
                     return
-                self._cond.wait(timeout=left)
+                self._clock.wait(self._cond, left)
         raise FetchCancelled(_CANCELLED)
 
     def may_send(self, lease: Lease) -> bool:
         """Whether the lease's account is still free to send (checked again right before sending)."""
-        return lease.account.blocked_until <= self._clock()
+        return lease.account.blocked_until <= self._clock.now()
 
     def release(self, lease: Lease, headers: Mapping[str, str] | None, *, ok: bool) -> None:
         """Return a lease with the response headers (``None`` when no response came)."""
@@ -234,7 +217,7 @@ class TokenPool:
     def block(self, account: Account, seconds: float, reason: str, *, secondary: bool) -> None:
         """Pause every request of ``account``'s user for ``seconds`` (all threads)."""
         with self._cond:
-            now = self._clock()
+            now = self._clock.now()
             until = now + max(seconds, 0.0)
             if until > account.blocked_until:
                 account.blocked_until = until

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,22 +39,26 @@ from typing import Any
 
 from pytest_ghseed._files import append_durably, aside_path, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
+from pytest_ghseed.secrets import TOKEN_PATTERN, redact
 
 __all__ = [
-    "SCHEMA_VERSION",
+    "FORMAT_VERSION",
     "TOOL",
     "Checkpoint",
     "CheckpointMismatch",
+    "Progress",
     "data_log_path",
+    "discard",
+    "read_progress",
 ]
 
 TOOL = "pytest-ghseed"
-SCHEMA_VERSION = 1
+#: The version of the checkpoint file's own format (not the snapshot's schema).
+FORMAT_VERSION = 1
 #: Records between two saves of the JSON. The log already makes each record durable, so saving the
 #: JSON per record would only add a rewrite and three fsyncs to every PR.
 DEFAULT_SAVE_EVERY = 20
 
-_TOKEN_RE = re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}")
 _MISSING = object()
 
 
@@ -66,6 +69,58 @@ class CheckpointMismatch(UsageError):
 def data_log_path(path: Path) -> Path:
     """The PR data log next to checkpoint ``path``: ``x.json`` -> ``x.prs.jsonl``."""
     return Path(path).with_suffix(".prs.jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the crawl a checkpoint describes got, read without changing anything."""
+
+    readable: bool
+    planned: int | None = None
+    fetched: int | None = None
+    completed: bool = False
+
+
+def read_progress(path: Path) -> Progress | None:
+    """The progress recorded at ``path``, or None when there is no checkpoint; never repairs or moves.
+
+    For read-only views (``ghseed status``): :meth:`Checkpoint.open` is the reader that repairs.
+    """
+    try:
+        state = _parse_state(Path(path).read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, _Corrupt):
+        return Progress(readable=False)
+    fetched = set(state["fetched"])
+    # The data log is the source of truth: the JSON is saved only every few records.
+    try:
+        with data_log_path(path).open("rb") as log:
+            for line in log:
+                number = _parse_record(line)
+                if number is not None:
+                    fetched.add(number)
+    except OSError:
+        pass
+    plan = state["plan"]
+    if plan is not None:
+        fetched &= set(plan)
+    return Progress(
+        readable=True,
+        planned=None if plan is None else len(plan),
+        fetched=len(fetched),
+        completed=state["completed"],
+    )
+
+
+def discard(path: Path) -> None:
+    """Remove a checkpoint and its data log if they exist (the caller has the data elsewhere)."""
+    for candidate in (Path(path), data_log_path(path)):
+        try:
+            candidate.unlink(missing_ok=True)
+        except OSError as exc:
+            msg = f"cannot remove {candidate}: {exc}; delete it by hand before the next run"
+            raise CacheError(msg) from exc
 
 
 def _utc_now() -> str:
@@ -87,7 +142,7 @@ class Checkpoint:
     last_updated: str = field(default_factory=_utc_now)
     #: When the plan was pinned: the data of a resumed crawl is no newer than this (ISO-8601 UTC).
     planned_at: str | None = None
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = FORMAT_VERSION
     #: What loading repaired or moved aside, one sentence each, for the caller to show the user.
     notes: list[str] = field(default_factory=list)
     save_every: int = DEFAULT_SAVE_EVERY
@@ -286,12 +341,7 @@ class Checkpoint:
     def discard(self) -> None:
         """Remove the checkpoint and its data log, once the caller has stored the final result."""
         with self._lock:
-            for p in (self.path, self.log_path):
-                try:
-                    p.unlink(missing_ok=True)
-                except OSError as exc:
-                    msg = f"cannot remove {p}: {exc}; delete it by hand before the next run"
-                    raise CacheError(msg) from exc
+            discard(self.path)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -384,9 +434,9 @@ def _parse_state(raw: bytes) -> dict[str, Any]:
         raise _Corrupt(f"expected a JSON object, found {type(state).__name__}")
     if state.get("tool") != TOOL:
         raise _Corrupt(f"not a {TOOL} checkpoint (tool is {state.get('tool')!r})")
-    if state.get("schema_version") != SCHEMA_VERSION:
+    if state.get("schema_version") != FORMAT_VERSION:
         raise _Corrupt(
-            f"schema_version is {state.get('schema_version')!r}; this version reads {SCHEMA_VERSION}"
+            f"schema_version is {state.get('schema_version')!r}; this version reads {FORMAT_VERSION}"
         )
     checks = {
         "repo": isinstance(state.get("repo"), str),
@@ -453,7 +503,7 @@ def _check_same_crawl(path: Path, state: Mapping[str, Any], repo: str, params: d
         f"Next step: rerun with the original parameters to resume it, pass another --checkpoint-file, "
         f"or delete or move {path} and {data_log_path(path).name} to start over."
     )
-    raise CheckpointMismatch(_TOKEN_RE.sub("<redacted>", msg))
+    raise CheckpointMismatch(redact(msg))
 
 
 def _show(value: object) -> str:
@@ -463,10 +513,10 @@ def _show(value: object) -> str:
 def _find_token(value: object, where: str) -> str | None:
     """Where in ``value`` a token-shaped string sits (``params['x'][0]``), or None."""
     if isinstance(value, str):
-        return where if _TOKEN_RE.search(value) else None
+        return where if TOKEN_PATTERN.search(value) else None
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if isinstance(key, str) and _TOKEN_RE.search(key):
+            if isinstance(key, str) and TOKEN_PATTERN.search(key):
                 return f"{where} (a key)"
             found = _find_token(item, f"{where}[{key!r}]")
             if found:

@@ -1,0 +1,175 @@
+"""Where a project's cache lives: every folder and file name, defined once.
+
+Layout of ``<cache_dir>/<project>/``::
+
+    CACHEDIR.TAG                 marks the folder as ours (backup tools skip it); written first
+    snapshot.json                the normalized pull requests (``Snapshot.to_dict()``), what fixtures load
+    metadata.json                what was recorded and how (``Metadata``), written last
+    checkpoint.json              progress of an unfinished fetch (+ checkpoint.prs.jsonl, its data log)
+    refresh-checkpoint.json      progress of an unfinished refresh (+ its data log)
+    cassettes/listing.json.gz    the repository and the pull-request list pages
+    cassettes/pr-000042.json.gz  every request of pull request #42
+
+The lock that lets one process at a time write a project lives outside the cache dir (which users
+commit), in the system's temporary folder. Nothing here reads or writes file contents except the tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_ghseed.checkpoint import data_log_path
+from pytest_ghseed.errors import CacheError
+
+TAG = "CACHEDIR.TAG"
+#: The tag's first line is the CACHEDIR.TAG standard's signature; the second says it is ours, and
+#: only a folder whose tag has both is one pytest-ghseed may clear or rewrite.
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by pytest-ghseed.\n"
+    "# For information about cache directory tags, see: https://bford.info/cachedir/spec.html\n"
+)
+_TAG_OWNER_LINE = "# This file is a cache directory tag created by pytest-ghseed."
+SNAPSHOT = "snapshot.json"
+METADATA = "metadata.json"
+CHECKPOINT = "checkpoint.json"
+REFRESH_CHECKPOINT = "refresh-checkpoint.json"
+CASSETTES = "cassettes"
+#: Cassette shards: gzip-compressed vcrpy JSON cassettes.
+SHARD_SUFFIX = ".json.gz"
+LISTING_SHARD = "listing"
+_PR_SHARD = re.compile(r"^pr-(\d{1,12})\.json\.gz$")
+#: The lock folder's name in the temporary folder (one per user: see ``lock_dir``).
+LOCK_FOLDER = "pytest-ghseed-locks"
+
+
+def pr_shard(number: int) -> str:
+    """The shard (file stem) holding pull request ``number``'s traffic: ``pr-000042``."""
+    return f"pr-{number:06d}"
+
+
+def shard_number(file_name: str) -> int | None:
+    """The pull-request number of a shard file name, or None for the listing or any other file."""
+    match = _PR_SHARD.match(file_name)
+    return int(match.group(1)) if match else None
+
+
+def is_our_tag(tag: Path) -> bool:
+    """Whether ``tag`` is a CACHEDIR.TAG written by pytest-ghseed (not another tool's, not empty)."""
+    try:
+        if tag.is_symlink() or not tag.is_file():
+            return False
+        with tag.open("rb") as handle:
+            head = handle.read(512).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = head.splitlines()
+    return len(lines) >= 2 and lines[0] == TAG_TEXT.splitlines()[0] and lines[1] == _TAG_OWNER_LINE
+
+
+def check_folder_name(folder: str) -> str:
+    """``folder`` if it is a plain name inside the cache dir; a CacheError otherwise."""
+    if not folder or "/" in folder or "\\" in folder or folder in (".", "..") or folder.startswith("."):
+        msg = f"project folder name {folder!r} would escape the cache dir; use a plain project name"
+        raise CacheError(msg)
+    return folder
+
+
+def project_folders(cache_dir: Path) -> list[str]:
+    """Names of the folders in ``cache_dir`` that pytest-ghseed created (they carry our tag)."""
+    try:
+        entries = list(cache_dir.iterdir()) if cache_dir.is_dir() else []
+    except OSError:
+        return []
+    return sorted(p.name for p in entries if not p.name.startswith(".") and is_our_tag(p / TAG))
+
+
+def lock_dir() -> Path:
+    """The folder of lock files: per user (another user's locks are none of ours), in the temp folder."""
+    user = _user_key()
+    return Path(tempfile.gettempdir()) / f"{LOCK_FOLDER}-{user}"
+
+
+def _user_key() -> str:
+    import os
+
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None:
+        return str(getuid())
+    return hashlib.sha256(os.path.expanduser("~").encode("utf-8")).hexdigest()[:8]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLayout:
+    """The paths of one project's cache folder."""
+
+    cache_dir: Path
+    name: str
+
+    def __post_init__(self) -> None:
+        check_folder_name(self.name)
+
+    @property
+    def path(self) -> Path:
+        return self.cache_dir / self.name
+
+    @property
+    def tag(self) -> Path:
+        return self.path / TAG
+
+    @property
+    def snapshot(self) -> Path:
+        return self.path / SNAPSHOT
+
+    @property
+    def metadata(self) -> Path:
+        return self.path / METADATA
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / CHECKPOINT
+
+    @property
+    def refresh_checkpoint(self) -> Path:
+        return self.path / REFRESH_CHECKPOINT
+
+    @property
+    def checkpoint_files(self) -> tuple[Path, ...]:
+        """Both checkpoints and their data logs."""
+        return tuple(
+            path
+            for checkpoint in (self.checkpoint, self.refresh_checkpoint)
+            for path in (checkpoint, data_log_path(checkpoint))
+        )
+
+    @property
+    def cassette_dir(self) -> Path:
+        return self.path / CASSETTES
+
+    @property
+    def listing(self) -> Path:
+        return self.shard(LISTING_SHARD)
+
+    def shard(self, stem: str) -> Path:
+        return self.cassette_dir / f"{stem}{SHARD_SUFFIX}"
+
+    def pr_cassette(self, number: int) -> Path:
+        return self.shard(pr_shard(number))
+
+    def cassettes(self) -> list[Path]:
+        """Every cassette of the project, the listing first, then by pull-request number."""
+        try:
+            found = [p for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}") if p.is_file()]
+        except OSError:
+            return []
+        return sorted(found, key=lambda p: (p.name != self.listing.name, p.name))
+
+    @property
+    def lock(self) -> Path:
+        """The lock file of this folder, keyed by its absolute path (two cache dirs never share one)."""
+        key = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:16]
+        return lock_dir() / f"{self.name}-{key}.lock"

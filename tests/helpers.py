@@ -1,0 +1,73 @@
+"""Helpers shared by the test suite: emulator configurations, their tokens and repositories, raw HTTP
+calls, and the real GitHub sample bodies. Fixtures live in ``conftest.py``; this is plain code.
+
+Two emulator setups, each small on purpose (the suite runs often, on 2 cores):
+
+- ``make_config``: ``acme/widgets`` served to the fetcher, the cache and the plugin, with ``TOKENS``
+  (alice holds two tokens, which share one budget; bob one). Not token-shaped on purpose: the
+  scrubbing tests use token-shaped ones of their own.
+- ``small_config``: ``ghseed/demo`` for the emulator's own tests, with ``EMULATOR_TOKENS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pytest_ghseed.emulator import EmulatorConfig, ProjectSpec
+
+REPO = "acme/widgets"
+TOKENS = {"tok-alice-1": "alice", "tok-alice-2": "alice", "tok-bob": "bob"}
+
+EMULATOR_REPO = "ghseed/demo"
+EMULATOR_TOKENS = {"tok-a": "alice", "tok-b": "alice", "tok-c": "bob"}
+
+SAMPLES_DIR = Path(
+    os.environ.get("GHSEED_SAMPLES_DIR") or Path(__file__).resolve().parents[2] / "shared" / "github-samples"
+)
+
+
+def make_config(
+    n_prs: int = 24, *, extremes: bool = False, seed: int = 3, **overrides: Any
+) -> EmulatorConfig:
+    """A small emulator config for ``REPO``; limits and faults as overridden."""
+    base = EmulatorConfig(
+        projects=(ProjectSpec(REPO, n_prs=n_prs, seed=seed, extremes=extremes),), tokens=TOKENS
+    )
+    return replace(base, **overrides)
+
+
+def small_config(n_prs: int = 6, *, extremes: bool = False, **overrides: Any) -> EmulatorConfig:
+    """A config with one small repository (``EMULATOR_REPO``) and ``EMULATOR_TOKENS``; limits as overridden."""
+    base = EmulatorConfig(
+        projects=(ProjectSpec(EMULATOR_REPO, n_prs=n_prs, seed=7, extremes=extremes),), tokens=EMULATOR_TOKENS
+    )
+    return replace(base, **overrides)
+
+
+def get(url: str, token: str | None = "tok-a", **headers: str) -> requests.Response:
+    """One GET on a fresh connection, with ``Authorization: token <token>`` unless token is None."""
+    if token is not None:
+        headers["Authorization"] = f"token {token}"
+    return requests.get(url, headers=headers, timeout=10)
+
+
+def load_sample(name: str) -> Any:
+    """Parsed JSON of one real GitHub body from ``../shared/github-samples``, or skip where it is absent.
+
+    They are public recordings (PyGithub's replay data), not copied into this repository;
+    ``GHSEED_SAMPLES_DIR`` points elsewhere.
+    """
+    path = SAMPLES_DIR / name
+    if not path.is_file():
+        pytest.skip(
+            f"real GitHub samples not found at {path}: they live in ../shared/github-samples beside the "
+            "repository (set GHSEED_SAMPLES_DIR to point elsewhere)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
