@@ -5,7 +5,8 @@ each planned PR in worker threads and hands it to :meth:`Checkpoint.record_pr`. 
 side:
 
 ``<name>.json`` (``Checkpoint.path``)
-    Small state: repo, fetch parameters, the plan, what is fetched, the list cursor. Rewritten whole
+    Small state: repo, fetch parameters, the plan, what is fetched (no URL the server sent: a
+    ``Link`` header may carry a token). Rewritten whole
     and atomically (temp file, fsync, ``os.replace``), so a reader sees the old or the new file, never
     half of one.
 ``<name>.prs.jsonl`` (``data_log_path(path)``, i.e. ``path.with_suffix(".prs.jsonl")``)
@@ -79,6 +80,7 @@ class Progress:
     planned: int | None = None
     fetched: int | None = None
     completed: bool = False
+    planned_at: str | None = None
 
 
 def read_progress(path: Path) -> Progress | None:
@@ -110,6 +112,7 @@ def read_progress(path: Path) -> Progress | None:
         planned=None if plan is None else len(plan),
         fetched=len(fetched),
         completed=state["completed"],
+        planned_at=state.get("planned_at") if isinstance(state.get("planned_at"), str) else None,
     )
 
 
@@ -138,7 +141,6 @@ class Checkpoint:
     total_found: int | None = None
     fetched: set[int] = field(default_factory=set)
     completed: bool = False
-    list_cursor: str | None = None
     last_updated: str = field(default_factory=_utc_now)
     #: When the plan was pinned: the data of a resumed crawl is no newer than this (ISO-8601 UTC).
     planned_at: str | None = None
@@ -211,7 +213,6 @@ class Checkpoint:
             plan=state["plan"],
             total_found=state["total_found"],
             completed=state["completed"],
-            list_cursor=state["list_cursor"],
             last_updated=state["last_updated"],
             planned_at=state.get("planned_at") if isinstance(state.get("planned_at"), str) else None,
         )
@@ -327,6 +328,21 @@ class Checkpoint:
             if self._unsaved >= self.save_every:
                 self._save_locked()
 
+    def forget(self, numbers: Iterable[int], why: str) -> None:
+        """Count these PRs as not fetched (their records cannot be used): they are fetched again."""
+        dropped = sorted(set(numbers) & self.fetched)
+        if not dropped:
+            return
+        with self._lock:
+            self.fetched -= set(dropped)
+            self._logged -= set(dropped)
+            self.completed = False
+            self._save_locked()
+        shown = ", ".join(f"#{n}" for n in dropped[:5]) + (" ..." if len(dropped) > 5 else "")
+        self.notes.append(
+            f"{len(dropped)} record(s) in {self.log_path.name} cannot be used ({why}): {shown}; fetched again"
+        )
+
     def mark_completed(self) -> None:
         """Record that every planned PR is fetched, and save."""
         with self._lock:
@@ -387,7 +403,6 @@ class Checkpoint:
             "total_found": self.total_found,
             "fetched": sorted(self.fetched),
             "completed": self.completed,
-            "list_cursor": self.list_cursor,
             "last_updated": self.last_updated,
             "planned_at": self.planned_at,
         }
@@ -430,6 +445,8 @@ def _parse_state(raw: bytes) -> dict[str, Any]:
         raise _Corrupt(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
         raise _Corrupt(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError:
+        raise _Corrupt("JSON nested too deeply") from None
     if not isinstance(state, dict):
         raise _Corrupt(f"expected a JSON object, found {type(state).__name__}")
     if state.get("tool") != TOOL:
@@ -446,7 +463,6 @@ def _parse_state(raw: bytes) -> dict[str, Any]:
         "total_found": _is_opt(state.get("total_found"), int),
         "fetched": isinstance(state.get("fetched"), list) and all(_is_pr_number(n) for n in state["fetched"]),
         "completed": isinstance(state.get("completed"), bool),
-        "list_cursor": _is_opt(state.get("list_cursor"), str),
         "last_updated": isinstance(state.get("last_updated"), str),
     }
     wrong = [name for name, ok in checks.items() if not ok]
@@ -458,7 +474,7 @@ def _parse_state(raw: bytes) -> dict[str, Any]:
 def _load_record(line: bytes) -> tuple[int, dict[str, Any]] | None:
     try:
         record = json.loads(line)
-    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError):  # includes JSONDecodeError and UnicodeDecodeError
         return None
     if not isinstance(record, dict):
         return None

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_ORDER, DEFAULT_STATE, PullOrder, PullState
+from pytest_ghseed.defaults import (
+    DEFAULT_MAX_PRS,
+    DEFAULT_ORDER,
+    DEFAULT_STATE,
+    ORDERS,
+    STATES,
+    PullOrder,
+    PullState,
+)
 
 JSON = dict[str, Any]
 
@@ -522,6 +530,12 @@ class PullRequest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PullRequest:
+        """Build from the plain-dict form; ``TypeError``/``ValueError`` when a value has the wrong type.
+
+        The plain-dict form comes from a committed file that anyone can edit, so the types are checked
+        (cheaply: a snapshot of thousands of PRs loads on every test run).
+        """
+        _check_pull_dict(data)
         return cls(
             number=data["number"],
             id=data["id"],
@@ -569,6 +583,75 @@ class PullRequest:
         return tuple(seen)
 
 
+_PULL_INTS = (
+    "number",
+    "id",
+    "additions",
+    "deletions",
+    "changed_files",
+    "commits_count",
+    "comments_count",
+    "review_comments_count",
+)
+_PULL_TEXTS = ("title", "body", "state", "base_ref", "head_ref", "head_sha", "html_url")
+_PULL_FLAGS = ("draft", "merged")
+_PULL_LISTS = (
+    "labels",
+    "requested_reviewers",
+    "reviews",
+    "commits",
+    "files",
+    "review_comments",
+    "issue_comments",
+)
+#: Integer fields of the items of each list (the rest are texts, dates and users, checked as they are built).
+_ITEM_INTS = {
+    "reviews": ("id",),
+    "files": ("additions", "deletions", "changes"),
+    "review_comments": ("id",),
+    "issue_comments": ("id",),
+}
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int
+
+
+def _check_pull_dict(data: object) -> None:
+    if not isinstance(data, Mapping):
+        msg = f"a pull request must be an object, found {type(data).__name__}"
+        raise TypeError(msg)
+    for key in _PULL_INTS:
+        if not _is_int(data[key]) or data[key] < 0:
+            msg = f"pull request field {key} must be a whole number, found {data[key]!r}"[:200]
+            raise TypeError(msg)
+    for key in _PULL_TEXTS:
+        if not isinstance(data[key], str):
+            msg = f"pull request #{data['number']} field {key} must be text, found {type(data[key]).__name__}"
+            raise TypeError(msg)
+    for key in _PULL_FLAGS:
+        if not isinstance(data[key], bool):
+            msg = f"pull request #{data['number']} field {key} must be true or false, found {data[key]!r}"[
+                :200
+            ]
+            raise TypeError(msg)
+    for key in _PULL_LISTS:
+        items = data[key]
+        if not isinstance(items, list):
+            msg = f"pull request #{data['number']} field {key} must be a list, found {type(items).__name__}"
+            raise TypeError(msg)
+        ints = _ITEM_INTS.get(key, ())
+        for item in items:
+            if key == "labels":
+                if not isinstance(item, str):
+                    msg = f"pull request #{data['number']} has a label that is not text: {item!r}"[:200]
+                    raise TypeError(msg)
+                continue
+            if not isinstance(item, dict) or not all(_is_int(item[k]) for k in ints):
+                msg = f"pull request #{data['number']} has a malformed entry in {key}: {item!r}"[:200]
+                raise TypeError(msg)
+
+
 @dataclass(frozen=True, slots=True)
 class Repository:
     """The repository a snapshot was taken from."""
@@ -611,6 +694,13 @@ class Repository:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Repository:
+        if (
+            not isinstance(data["full_name"], str)
+            or data["full_name"].count("/") != 1
+            or not _is_int(data["id"])
+        ):
+            msg = f"the repository must have an owner/name full_name and a numeric id, found {data!r}"[:200]
+            raise TypeError(msg)
         return cls(
             full_name=data["full_name"],
             id=data["id"],
@@ -669,10 +759,21 @@ class FetchParams:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FetchParams:
+        max_prs, state, order = data.get("max_prs"), data.get("state", "all"), data.get("order", "recent")
+        if max_prs is not None and (not _is_int(max_prs) or max_prs < 1):
+            msg = f"fetch parameter max_prs must be a whole number of at least 1 or null, found {max_prs!r}"[
+                :200
+            ]
+            raise ValueError(msg)
+        if state not in STATES or order not in ORDERS:
+            msg = f"fetch parameters state {state!r} / order {order!r} are not among {STATES} / {ORDERS}"[
+                :200
+            ]
+            raise ValueError(msg)
         return cls(
-            max_prs=data.get("max_prs"),
-            state=data.get("state", "all"),
-            order=data.get("order", "recent"),
+            max_prs=max_prs,
+            state=state,
+            order=order,
             since=parse_datetime(data.get("since")),
             until=parse_datetime(data.get("until")),
         )
@@ -710,11 +811,20 @@ class Snapshot:
 
     @classmethod
     def _from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
+        if not isinstance(data["prs"], list):
+            msg = f"snapshot prs must be a list, found {type(data['prs']).__name__}"
+            raise TypeError(msg)
+        prs = tuple(PullRequest.from_dict(pr) for pr in data["prs"])
+        numbers = [pr.number for pr in prs]
+        if len(set(numbers)) != len(numbers):
+            twice = sorted({n for n in numbers if numbers.count(n) > 1})[:5]
+            msg = f"the snapshot holds pull request(s) {', '.join(f'#{n}' for n in twice)} more than once"
+            raise ValueError(msg)
         return cls(
             repository=Repository.from_dict(data["repository"]),
             recorded_at=_required_datetime(data["recorded_at"], "snapshot.recorded_at"),
             params=FetchParams.from_dict(data.get("params") or {}),
-            prs=tuple(PullRequest.from_dict(pr) for pr in data["prs"]),
+            prs=prs,
         )
 
     def select(self, params: FetchParams) -> Snapshot:

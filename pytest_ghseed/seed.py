@@ -31,10 +31,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore, dump_json
 from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
-from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
+from pytest_ghseed.errors import (
+    CacheError,
+    CorruptFile,
+    FetchError,
+    GhseedError,
+    IncompatibleSchema,
+    MissingFile,
+)
 from pytest_ghseed.models import FetchParams, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.secrets import Token, tokens_from_env
+from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 from pytest_ghseed.settings import Project
 
 if TYPE_CHECKING:
@@ -101,17 +108,37 @@ def ensure(
     """
     store = ProjectStore(cache_dir, project.folder)
     opts = options or FetchOptions()
-    # One process at a time per project: xdist workers wait here while the first one fetches.
-    with store.lock():
-        if fresh_since is not None and record_mode in ("all", "new_episodes"):
-            notes: list[str] = []
-            cached = load_cached(store, notes)
-            if cached is not None and cached.recorded_at >= fresh_since and covered_by(store, cached, params):
-                # Another worker of this session has just fetched it.
-                return SeedResult(
-                    snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes)
-                )
-        return _ensure_locked(project, store, params, record_mode, opts, max_age, on_event)
+    # Whatever goes wrong, what is shown never holds a token: the configured ones are masked too.
+    scrubber = Scrubber([*tokens_from_env(), *Token.wrap_all(opts.tokens or ())])
+    try:
+        # One process at a time per cache dir: xdist workers wait here while the first one fetches.
+        with store.lock(create=record_mode != "none"):
+            notes = _settle(store) if store.is_ours() else []
+            if fresh_since is not None and record_mode in ("all", "new_episodes"):
+                cached = load_cached(store, notes, project)
+                if (
+                    cached is not None
+                    and cached.recorded_at >= fresh_since
+                    and covered_by(store, cached, params)
+                ):
+                    # Another worker of this session has just fetched it.
+                    return SeedResult(
+                        snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes)
+                    )
+            result = _ensure_locked(project, store, params, record_mode, opts, max_age, on_event)
+            return dataclasses.replace(result, notes=(*notes, *result.notes))
+    except GhseedError as exc:
+        exc.args = (scrubber.redact(str(exc)),)
+        raise
+    except Exception as exc:
+        # Not one of our errors: a bug, or something no check foresaw. Said once, clearly, without a
+        # traceback whose frames could show a token; the cause stays chained for a debugger.
+        what = f"{type(exc).__name__}: {scrubber.redact(str(exc))}"[:400]
+        msg = (
+            f"unexpected error while getting {project.name} ({what}); the cache and the checkpoint are left "
+            "as they were. This is a pytest-ghseed bug: please report it"
+        )
+        raise FetchError(msg) from exc
 
 
 def _ensure_locked(
@@ -126,7 +153,7 @@ def _ensure_locked(
     notes: list[str] = []
     if mode == "all":
         return fetch_and_save(project, store, params, options, on_event=on_event, fresh=True)
-    cached = load_cached(store, notes)
+    cached = load_cached(store, notes, project)
     if mode == "none":
         if cached is None:
             msg = (
@@ -141,6 +168,12 @@ def _ensure_locked(
             if stale:
                 notes.append(f"the cache is older than max_age ({max_age:.0f}s): refreshing")
             result = refresh(project, store, cached, options, on_event=on_event)
+            return dataclasses.replace(
+                result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
+            )
+        lost = _lost_cassettes(store, cached)
+        if lost is not None:
+            result = rerecord(project, store, cached, lost, options, on_event=on_event)
             return dataclasses.replace(
                 result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
             )
@@ -201,12 +234,13 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
 # -- reading the cache, and healing it -------------------------------------------------------------------
 
 
-def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
+def load_cached(store: ProjectStore, notes: list[str], project: Project | None = None) -> Snapshot | None:
     """The cached snapshot; rebuilt from the cassettes if it is corrupt or missing; None if there is none.
 
     The metadata file is written last, so it marks a finished recording: cassettes without it are
     the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
-    A corrupt file is quarantined (moved aside; the note says where), never deleted.
+    A corrupt file is quarantined (moved aside; the note says where), never deleted. A snapshot
+    whose metadata describes another one (a crash between the two writes) gets its metadata again.
     """
     if not store.is_ours():
         return None
@@ -222,12 +256,19 @@ def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
         snapshot = None
     if snapshot is not None:
         try:
-            store.read_metadata()
+            metadata: Metadata | None = store.read_metadata()
         except MissingFile:
-            pass
+            metadata = None
         except CorruptFile as exc:
             # The snapshot is whole (written before the metadata); only the ETags are lost.
             notes.append(f"{_quarantined(store, exc)} The snapshot itself is intact and is used.")
+            metadata = None
+        if metadata is not None and snapshot.repository.full_name != metadata.repository:
+            why = f"it holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}"
+            notes.append(_quarantined(store, CorruptFile(store.snapshot_path, why)))
+            return load_cached(store, notes, project)
+        if metadata is not None and not store.snapshot_matches(metadata):
+            notes.append(_describe_again(store, snapshot, metadata))
         return snapshot
     try:
         store.read_metadata()
@@ -250,6 +291,57 @@ def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
     return rebuilt
 
 
+def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata) -> str:
+    """Write metadata for the snapshot beside it (an interrupted save wrote the snapshot, not the metadata).
+
+    The snapshot was written first and whole, so it is the truth; the metadata keeps what it knew
+    (ETags, covered selections: at worst a later request fetches again what it no longer finds).
+    """
+    from pytest_ghseed.checkpoint import read_progress
+
+    progress = read_progress(store.checkpoint_path)
+    crawl = progress.planned_at if progress is not None and progress.completed else metadata.crawl
+    repaired = dataclasses.replace(metadata.for_snapshot(snapshot), crawl=crawl)
+    store.save(snapshot, repaired, store.snapshot_path.read_bytes())
+    _settle(store)
+    return (
+        f"{store.metadata_path.name} described another snapshot than {store.snapshot_path.name} (a save "
+        f"interrupted between the two); wrote it again for the {len(snapshot.prs)} PRs of the snapshot"
+    )
+
+
+def _settle(store: ProjectStore) -> list[str]:
+    """Finish or clean what an interrupted run left (the lock is held): temp files, a done checkpoint."""
+    from pytest_ghseed.checkpoint import discard, read_progress
+
+    notes = store.clear_leftovers()
+    metadata = _metadata_or_none(store)
+    for checkpoint in (store.checkpoint_path, store.layout.refresh_checkpoint):
+        progress = read_progress(checkpoint)
+        if (
+            progress is not None
+            and progress.completed
+            and metadata is not None
+            and progress.planned_at is not None
+            and progress.planned_at == metadata.crawl
+            and store.snapshot_matches(metadata)
+        ):
+            # Its crawl was saved; only the final clean-up was missed.
+            discard(checkpoint)
+            notes.append(f"removed {checkpoint.name}: its crawl was already saved (an interrupted clean-up)")
+    return notes
+
+
+def _lost_cassettes(store: ProjectStore, snapshot: Snapshot) -> tuple[int, ...] | None:
+    """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is."""
+    if not store.cassette_dir.is_dir() and not snapshot.prs:
+        return None
+    if not store.layout.listing.is_file():
+        return ()
+    lost = tuple(pr.number for pr in snapshot.prs if not store.layout.pr_cassette(pr.number).is_file())
+    return lost or None
+
+
 def _quarantined(store: ProjectStore, exc: CorruptFile) -> str:
     """Move the corrupt file aside and say so."""
     moved = store.quarantine(Path(str(exc.path)))
@@ -266,7 +358,9 @@ def github_endpoint(project: Project, options: FetchOptions) -> Iterator[tuple[s
         from pytest_ghseed.emulator import DEMO_TOKENS, demo_config, start
 
         with start(demo_config()) as emulator:
-            yield emulator.base_url, Token.wrap_all(DEMO_TOKENS)
+            # One token per demo user: the demo shows a pool of users, not a warning about duplicates.
+            per_user = {user: token for token, user in reversed(DEMO_TOKENS.items())}
+            yield emulator.base_url, Token.wrap_all(per_user.values())
         return
     base_url = options.base_url or os.environ.get("GITHUB_API_URL") or DEFAULT_BASE_URL
     yield base_url, tokens_from_env() if options.tokens is None else Token.wrap_all(options.tokens)
@@ -296,17 +390,22 @@ def fetch_and_save(
         discard(store.layout.refresh_checkpoint)  # it would bring back older data
     known = _previous_pulls(store, previous) if previous is not None else None
     notes: list[str] = []
-    result, base_url, recorder = _crawl(
-        project,
-        store,
-        options,
-        params,
-        checkpoint_path,
-        own_checkpoint=options.checkpoint_file is None,
-        notes=notes,
-        on_event=on_event,
-        previous=known,
-    )
+    try:
+        result, base_url, recorder = _crawl(
+            project,
+            store,
+            options,
+            params,
+            checkpoint_path,
+            own_checkpoint=options.checkpoint_file is None,
+            notes=notes,
+            on_event=on_event,
+            previous=known,
+        )
+    except BaseException:
+        # A first fetch that failed before recording anything leaves no empty folder behind.
+        store.remove_if_empty()
+        raise
     prs = {pr.number: pr for pr in result.prs}
     pr_etags = dict(result.etags)
     # A selection that found fewer PRs than it asked for saw the whole listing: it holds every PR.
@@ -371,6 +470,48 @@ def refresh(
     )
 
 
+def rerecord(
+    project: Project,
+    store: ProjectStore,
+    cached: Snapshot,
+    lost: tuple[int, ...],
+    options: FetchOptions,
+    *,
+    on_event: Callable[[ProgressEvent], None] | None = None,
+) -> SeedResult:
+    """Record again the cassettes that were lost (quarantined, deleted), so the cache heals itself.
+
+    Lost PR cassettes: those PRs are fetched afresh (no ETags: a 304 would not put their data back on
+    disk) and merged. A lost listing holds the repository and the comments read in bulk, which no
+    single PR's cassette replaces: the whole selection is fetched again.
+    """
+    if not lost:
+        again = fetch_and_save(project, store, cached.params, options, on_event=on_event, fresh=True)
+        note = f"the listing cassette of {project.name} was missing: recorded the whole selection again"
+        return dataclasses.replace(again, notes=(note, *again.notes))
+    notes: list[str] = []
+    result, base_url, recorder = _crawl(
+        project,
+        store,
+        options,
+        cached.params,
+        store.layout.repair_checkpoint,
+        own_checkpoint=True,
+        notes=notes,
+        on_event=on_event,
+        only=lost,
+    )
+    merged = {pr.number: pr for pr in cached.prs}
+    merged.update({pr.number: pr for pr in result.prs})
+    snapshot = dataclasses.replace(cached, prs=tuple(merged[n] for n in sorted(merged)))
+    pr_etags = {n: pull.etags for n, pull in _previous_pulls(store, cached).items()}
+    pr_etags.update(result.etags)
+    shown = ", ".join(f"#{n}" for n in lost[:5]) + (" ..." if len(lost) > 5 else "")
+    notes.append(f"re-recorded {len(lost)} missing cassette(s) of {project.name} ({shown})")
+    covered = covered_selections(store, cached)
+    return _finish(project, store, snapshot, result, base_url, recorder, pr_etags, covered, "fetched", notes)
+
+
 def _finish(
     project: Project,
     store: ProjectStore,
@@ -384,7 +525,10 @@ def _finish(
     notes: list[str],
 ) -> SeedResult:
     """Save what a crawl produced, then drop its checkpoint, and say how it went."""
-    saved = _save(project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered)
+    crawl = result.checkpoint.planned_at if result.checkpoint is not None else None
+    saved = _save(
+        project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered, crawl
+    )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
         result.checkpoint.discard()
@@ -488,6 +632,7 @@ def _save(
     pr_etags: dict[int, dict[str, str]],
     repository_etag: str | None,
     covered: tuple[FetchParams, ...],
+    crawl: str | None,
 ) -> Snapshot:
     """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
     text = dump_json(snapshot.to_dict()).decode("utf-8")
@@ -503,6 +648,7 @@ def _save(
         pr_etags=pr_etags,
         repository_etag=repository_etag,
         covered=covered,
+        crawl=crawl,
     )
     store.save(snapshot, metadata, scrubbed.encode("utf-8"))
     return snapshot

@@ -96,8 +96,12 @@ def test_sigkill_five_times_then_resume_gives_the_truth_without_refetching(
     assert not log.exists(), "a finished fetch discards its checkpoint"
 
 
-def test_bad_token_exits_2_without_showing_it(emulator_factory, tmp_path: Path) -> None:
-    """A token GitHub rejects: exit 2, a message naming its position, and the token nowhere in the output."""
+def test_a_bad_token_is_dropped_with_a_warning_and_the_fetch_goes_on(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """One token GitHub rejects among good ones: a warning naming it by position and fingerprint, exit 0."""
+    from pytest_ghseed.secrets import fingerprint
+
     emu = emulator_factory(n_prs=2)
     secret = "ghp_" + "Q1w2E3r4" * 4 + "Zz9x"
     result = subprocess.run(
@@ -107,10 +111,30 @@ def test_bad_token_exits_2_without_showing_it(emulator_factory, tmp_path: Path) 
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
-    assert "token #2" in result.stderr and "Bad credentials" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert f"token #2 ({fingerprint(secret)}) was refused by GitHub (401 Bad credentials" in result.stderr
+    assert "going on with 1 of 2 tokens" in result.stderr
     assert secret not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_only_bad_tokens_exit_2_without_showing_them(emulator_factory, tmp_path: Path) -> None:
+    """Every token rejected: exit 2, each named by position and fingerprint, none shown."""
+    emu = emulator_factory(n_prs=2)
+    secrets = ["ghp_" + "Q1w2E3r4" * 4 + "Zz9x", "github_pat_" + "Ab3" * 30]
+    result = subprocess.run(
+        [GHSEED, "fetch", REPO, "--base-url", emu.base_url, "--cache-dir", str(tmp_path)],
+        env=ghseed_env(",".join(secrets)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no usable token among the 2 given" in result.stderr
+    assert "token #1" in result.stderr and "token #2" in result.stderr
+    assert all(secret not in result.stdout + result.stderr for secret in secrets)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "acme__widgets").exists(), "a failed first fetch leaves no empty folder"
 
 
 def test_unknown_repository_exits_1_with_a_clear_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -199,15 +200,19 @@ def test_unknown_repository_is_a_clear_error(emulator_factory, tmp_path: Path) -
 
 
 def test_bad_token_names_position_and_fingerprint_only(emulator_factory, tmp_path: Path) -> None:
-    """A 401 at start names the token's position and fingerprint, never the token."""
+    """A 401 at start drops the token with a note naming its position and fingerprint, never the token."""
     emu = emulator_factory(n_prs=2)
     secret = "ghp_" + "Z" * 36
-    with pytest.raises(UsageError, match=r"token #2 \(sha256:[0-9a-f]{8}\)") as info:
-        fetch_pulls(
-            REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob", secret]
-        )
+    result = fetch_pulls(
+        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob", secret]
+    )
+    assert len(result.prs) == 2
+    (dropped,) = [note for note in result.notes if "token #2" in note]
+    assert re.search(r"token #2 \(sha256:[0-9a-f]{8}\) was refused", dropped)
+    assert all(secret not in note and "ZZZZ" not in note for note in result.notes)
+    with pytest.raises(UsageError, match=r"no usable token.*token #1 \(sha256:[0-9a-f]{8}\)") as info:
+        fetch_pulls(REPO, ALL, checkpoint_path=tmp_path / "cp2.json", base_url=emu.base_url, tokens=[secret])
     assert secret not in str(info.value)
-    assert "ZZZZ" not in str(info.value)
 
 
 def test_token_revoked_mid_run_stops_with_a_clear_error(emulator_factory, tmp_path: Path) -> None:

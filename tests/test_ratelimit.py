@@ -311,6 +311,12 @@ TABLE = [
     ),
     case("503-retry-after", 503, {"Retry-After": "7"}, None, (R, SERVER_ERROR, 7.0, Q)),
     case("500-gives-up", 500, {}, None, (F, SERVER_ERROR, 0.0, Q), attempt=6),
+    # -- 202: GitHub is still computing the answer; back off like a 5xx, bounded the same way.
+    case("202-not-ready", 202, {}, "", (R, Reason.NOT_READY, 1.0, Q)),
+    case("202-retry-after", 202, {"Retry-After": "5"}, "", (R, Reason.NOT_READY, 5.0, Q)),
+    case("202-gives-up", 202, {}, "", (F, Reason.NOT_READY, 0.0, Q), attempt=6),
+    # -- a redirect that reached the policy has no Location: not GitHub's API.
+    case("302-without-location", 302, {}, "", (F, CLIENT_ERROR, 0.0, Q)),
     case("connection-first", None, {}, None, (R, CONNECTION, 1.0, Q)),
     case("connection-attempt-2", None, {}, None, (R, CONNECTION, 4.0, Q), attempt=2),
     case("connection-gives-up", None, {}, None, (F, CONNECTION, 0.0, Q), attempt=6),

@@ -34,9 +34,9 @@ from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
 from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
-from pytest_ghseed._files import atomic_write_bytes
+from pytest_ghseed._files import atomic_write_bytes, move_aside
 from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
-from pytest_ghseed.errors import CorruptFile
+from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
 
@@ -137,16 +137,28 @@ class CassetteRecorder:
         requests: list[Request] = []
         responses: list[dict[str, Any]] = []
         if path.exists():
-            old_requests, old_responses = _read_raw(path)
-            requests.extend(old_requests)
-            responses.extend(old_responses)
+            try:
+                old_requests, old_responses = _read_raw(path)
+            except CorruptFile:
+                # The new traffic is whole; the unreadable old file is kept aside, never deleted.
+                move_aside(path)
+            else:
+                requests.extend(old_requests)
+                responses.extend(old_responses)
         for exchange in exchanges:
             request, response = self._to_vcr(exchange)
             requests.append(request)
             responses.append(response)
         text = serialize({"requests": requests, "responses": responses}, _CompactJson)
         self.scrubber.check(text, path)
-        atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+        try:
+            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+        except OSError as exc:
+            msg = (
+                f"cannot write the cassette {path}: {exc.strerror or exc}; check free space and permissions "
+                "(finished PRs are kept in the checkpoint: rerun to go on)"
+            )
+            raise CacheError(msg) from exc
         with self._lock:
             self.recorded += len(exchanges)
 
@@ -169,7 +181,7 @@ class CassetteRecorder:
 
 #: A cassette inflates to at most this many times its compressed size (real ones: about 12x), and
 #: never beyond ``_MAX_INFLATED``: a committed "gzip bomb" is reported as corrupt, not unpacked.
-_MAX_RATIO = 100
+_MAX_RATIO = 50
 _MIN_INFLATED = 16 * 1024 * 1024
 _MAX_INFLATED = 1024 * 1024 * 1024
 

@@ -7,18 +7,16 @@ Layout of ``<cache_dir>/<project>/``::
     metadata.json                what was recorded and how (``Metadata``), written last
     checkpoint.json              progress of an unfinished fetch (+ checkpoint.prs.jsonl, its data log)
     refresh-checkpoint.json      progress of an unfinished refresh (+ its data log)
+    repair-checkpoint.json       progress of re-recording lost cassettes (+ its data log)
     cassettes/listing.json.gz    the repository and the pull-request list pages
     cassettes/pr-000042.json.gz  every request of pull request #42
 
-The lock that lets one process at a time write a project lives outside the cache dir (which users
-commit), in the system's temporary folder. Nothing here reads or writes file contents except the tag.
+Nothing here reads or writes file contents except the tag.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +36,12 @@ SNAPSHOT = "snapshot.json"
 METADATA = "metadata.json"
 CHECKPOINT = "checkpoint.json"
 REFRESH_CHECKPOINT = "refresh-checkpoint.json"
+REPAIR_CHECKPOINT = "repair-checkpoint.json"
 CASSETTES = "cassettes"
 #: Cassette shards: gzip-compressed vcrpy JSON cassettes.
 SHARD_SUFFIX = ".json.gz"
 LISTING_SHARD = "listing"
 _PR_SHARD = re.compile(r"^pr-(\d{1,12})\.json\.gz$")
-#: The lock folder's name in the temporary folder (one per user: see ``lock_dir``).
-LOCK_FOLDER = "pytest-ghseed-locks"
 
 
 def pr_shard(number: int) -> str:
@@ -88,21 +85,6 @@ def project_folders(cache_dir: Path) -> list[str]:
     return sorted(p.name for p in entries if not p.name.startswith(".") and is_our_tag(p / TAG))
 
 
-def lock_dir() -> Path:
-    """The folder of lock files: per user (another user's locks are none of ours), in the temp folder."""
-    user = _user_key()
-    return Path(tempfile.gettempdir()) / f"{LOCK_FOLDER}-{user}"
-
-
-def _user_key() -> str:
-    import os
-
-    getuid = getattr(os, "getuid", None)
-    if getuid is not None:
-        return str(getuid())
-    return hashlib.sha256(os.path.expanduser("~").encode("utf-8")).hexdigest()[:8]
-
-
 @dataclass(frozen=True, slots=True)
 class ProjectLayout:
     """The paths of one project's cache folder."""
@@ -138,11 +120,15 @@ class ProjectLayout:
         return self.path / REFRESH_CHECKPOINT
 
     @property
+    def repair_checkpoint(self) -> Path:
+        return self.path / REPAIR_CHECKPOINT
+
+    @property
     def checkpoint_files(self) -> tuple[Path, ...]:
-        """Both checkpoints and their data logs."""
+        """Every checkpoint and its data log."""
         return tuple(
             path
-            for checkpoint in (self.checkpoint, self.refresh_checkpoint)
+            for checkpoint in (self.checkpoint, self.refresh_checkpoint, self.repair_checkpoint)
             for path in (checkpoint, data_log_path(checkpoint))
         )
 
@@ -167,9 +153,3 @@ class ProjectLayout:
         except OSError:
             return []
         return sorted(found, key=lambda p: (p.name != self.listing.name, p.name))
-
-    @property
-    def lock(self) -> Path:
-        """The lock file of this folder, keyed by its absolute path (two cache dirs never share one)."""
-        key = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:16]
-        return lock_dir() / f"{self.name}-{key}.lock"

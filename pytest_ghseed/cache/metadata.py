@@ -43,6 +43,11 @@ class Metadata:
     covered: tuple[FetchParams, ...] = ()
     #: The PR numbers in the snapshot, so that a rebuild from the cassettes takes exactly these.
     numbers: tuple[int, ...] = ()
+    #: sha256 of snapshot.json as written with this metadata: a crash between the two writes shows.
+    snapshot_sha256: str | None = None
+    #: When the crawl saved here was planned (its checkpoint's ``planned_at``): a checkpoint left by a
+    #: crash after the save is recognised as done.
+    crawl: str | None = None
 
     @classmethod
     def describe(
@@ -54,6 +59,8 @@ class Metadata:
         pr_etags: Mapping[int, ResourceTags] | None = None,
         repository_etag: str | None = None,
         covered: tuple[FetchParams, ...] = (),
+        snapshot_sha256: str | None = None,
+        crawl: str | None = None,
     ) -> Metadata:
         """The metadata of ``snapshot`` as this version of pytest-ghseed records it (the one builder)."""
         return cls(
@@ -69,9 +76,11 @@ class Metadata:
             repository_etag=repository_etag,
             covered=covered or (snapshot.params,),
             numbers=tuple(pr.number for pr in snapshot.prs),
+            snapshot_sha256=snapshot_sha256,
+            crawl=crawl,
         )
 
-    def for_snapshot(self, snapshot: Snapshot) -> Metadata:
+    def for_snapshot(self, snapshot: Snapshot, snapshot_sha256: str | None = None) -> Metadata:
         """This metadata describing ``snapshot`` (a rebuild): counts and numbers follow, the rest stays."""
         return dataclasses.replace(
             self,
@@ -79,6 +88,7 @@ class Metadata:
             schema_version=SCHEMA_VERSION,
             pr_count=len(snapshot.prs),
             numbers=tuple(pr.number for pr in snapshot.prs),
+            snapshot_sha256=snapshot_sha256,
         )
 
     @property
@@ -104,6 +114,8 @@ class Metadata:
             "repository_etag": self.repository_etag,
             "covered": [selection.to_dict() for selection in self.selections],
             "numbers": list(self.numbers),
+            "snapshot_sha256": self.snapshot_sha256,
+            "crawl": self.crawl,
         }
 
     @classmethod
@@ -136,6 +148,8 @@ class Metadata:
             repository_etag=repository_etag,
             covered=tuple(FetchParams.from_dict(_mapping(c, "covered")) for c in covered),
             numbers=tuple(_whole(n, "numbers") for n in numbers),
+            snapshot_sha256=_optional_text(data, "snapshot_sha256"),
+            crawl=_optional_text(data, "crawl"),
         )
 
 
@@ -169,6 +183,14 @@ def _mapping(value: object, what: str) -> Mapping[str, Any]:
 def _text(data: Mapping[str, Any], key: str) -> str:
     value = data[key]
     if not isinstance(value, str):
+        msg = f"{key} must be a string, found {type(value).__name__}"
+        raise TypeError(msg)
+    return value
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
         msg = f"{key} must be a string, found {type(value).__name__}"
         raise TypeError(msg)
     return value

@@ -9,9 +9,14 @@ reason, never deleting it. Read-only tools (``ghseed status``, ``ghseed verify``
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import json
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +64,17 @@ class ProjectStore:
         """Whether a finished recording is here (metadata is written last, after the snapshot)."""
         return self.is_ours() and self.metadata_path.is_file()
 
-    def lock(self) -> Any:
-        """A ``filelock.FileLock`` that lets one process at a time write this project."""
-        from filelock import FileLock
+    def lock(self, *, create: bool = True) -> contextlib.AbstractContextManager[None]:
+        """One process (or thread) at a time writes the projects of this cache dir (xdist workers wait).
 
-        lock_path = self.layout.lock
-        folder = lock_path.parent
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            msg = f"cannot create the lock folder {folder}: {exc}; check the temporary folder's permissions"
-            raise CacheError(msg) from exc
-        return FileLock(str(lock_path))
+        An advisory ``flock`` on the cache dir itself: no lock file to pile up, to plant a symbolic link
+        at, or to share with other users of the machine; released by the kernel if the process dies.
+        The cache dir is created first if needed and ``create`` (a read-only one still locks: locking
+        needs no write); without ``create``, a missing cache dir has nothing to protect.
+        """
+        if not create and not self.cache_dir.is_dir():
+            return contextlib.nullcontext()
+        return _directory_lock(self.cache_dir)
 
     # -- reading (pure) ----------------------------------------------------------------------------
 
@@ -136,18 +140,72 @@ class ProjectStore:
             raise _write_error(self.path, exc) from exc
         return self.path
 
-    def save(self, snapshot: Snapshot, metadata: Metadata, snapshot_bytes: bytes | None = None) -> None:
+    def save(self, snapshot: Snapshot, metadata: Metadata, snapshot_bytes: bytes | None = None) -> Metadata:
         """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole.
 
         ``snapshot_bytes``: the snapshot already serialized (and checked for secrets) by the caller.
+        The metadata records the snapshot's sha256, so that a crash between the two writes is seen
+        (``snapshot_matches``). Returns the metadata as written.
         """
         data = snapshot_bytes if snapshot_bytes is not None else dump_json(snapshot.to_dict())
+        written = dataclasses.replace(metadata, snapshot_sha256=hashlib.sha256(data).hexdigest())
         try:
             self.ensure()
             atomic_write_bytes(self.snapshot_path, data)
-            atomic_write_bytes(self.metadata_path, dump_json(metadata.to_dict(), indent=2))
+            atomic_write_bytes(self.metadata_path, dump_json(written.to_dict(), indent=2))
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
+        return written
+
+    def snapshot_matches(self, metadata: Metadata) -> bool:
+        """Whether snapshot.json is the one written with ``metadata`` (older metadata does not say: True)."""
+        if metadata.snapshot_sha256 is None:
+            return True
+        try:
+            digest = hashlib.sha256(self.snapshot_path.read_bytes()).hexdigest()
+        except OSError:
+            return False
+        return digest == metadata.snapshot_sha256
+
+    def clear_leftovers(self) -> list[str]:
+        """Remove what an interrupted write leaves behind; the caller holds the lock. Returns notes.
+
+        Temporary files of atomic writes (``.<name>.<random>.tmp``) beside the project's files and
+        cassettes, and staging folders (``.<name>.<random>``) of folder creation in the cache dir:
+        while the lock is held nobody else is writing them, so they are debris of a killed process.
+        """
+        removed: list[str] = []
+        for folder in (self.path, self.cassette_dir):
+            for leftover in _entries(folder):
+                if leftover.name.startswith(".") and leftover.name.endswith(".tmp") and leftover.is_file():
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+                        removed.append(leftover.name)
+        for staging in _entries(self.cache_dir):
+            # Only a staging folder holds nothing but our own tag (a user's hidden folder is left).
+            if (
+                staging.name.startswith(".")
+                and staging.is_dir()
+                and not staging.is_symlink()
+                and {p.name for p in _entries(staging)} == {TAG}
+                and is_our_tag(staging / TAG)
+            ):
+                shutil.rmtree(staging, ignore_errors=True)
+                removed.append(staging.name)
+        if not removed:
+            return []
+        shown = ", ".join(removed[:3]) + (" ..." if len(removed) > 3 else "")
+        return [f"removed {len(removed)} file(s) left by an interrupted run ({shown})"]
+
+    def remove_if_empty(self) -> bool:
+        """Remove the project folder if it holds nothing recorded (a first fetch that failed early)."""
+        if not self.is_ours():
+            return False
+        names = {p.name for p in _entries(self.path)}
+        if not names <= {TAG, self.cassette_dir.name} or any(True for _ in _entries(self.cassette_dir)):
+            return False
+        shutil.rmtree(self.path, ignore_errors=True)
+        return True
 
     def quarantine(self, path: Path) -> Path:
         """Move an unusable file of this project aside (``<name>.corrupt-<UTC time>``); never deletes."""
@@ -168,6 +226,48 @@ class ProjectStore:
         except OSError as exc:
             msg = f"cannot remove {self.path}: {exc.strerror or exc}; check its permissions"
             raise CacheError(msg) from exc
+
+
+@contextlib.contextmanager
+def _directory_lock(folder: Path) -> Iterator[None]:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        msg = f"the cache dir {folder} exists but is not a folder; point --cache-dir elsewhere or remove it"
+        raise CacheError(msg) from None
+    except OSError as exc:
+        if not folder.is_dir():
+            msg = (
+                f"cannot create the cache dir {folder}: {exc.strerror or exc}; check its parent's permissions"
+            )
+            raise CacheError(msg) from None
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: a lock file in the temp folder, as filelock does it
+        from filelock import FileLock
+
+        key = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:16]
+        with FileLock(str(Path(tempfile.gettempdir()) / f"pytest-ghseed-{key}.lock")):
+            yield
+        return
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(folder, flags)
+    except OSError as exc:
+        msg = f"cannot open the cache dir {folder} to lock it: {exc.strerror or exc}; check its permissions"
+        raise CacheError(msg) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
 
 
 def dump_json(data: Any, *, indent: int | None = None) -> bytes:

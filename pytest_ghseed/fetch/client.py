@@ -1,58 +1,39 @@
-"""The one road to GitHub: PyGithub's Requester, one per worker thread and token, under our policy.
+"""The crawl's requests: each one sent with the pool's best token, retried and waited for as GitHub asks.
 
-Why PyGithub's ``Requester.requestJson`` and not its object API: list items are incomplete objects,
-and touching ``raw_data`` or a missing attribute silently costs a GET per object. Reading the JSON
-bodies ourselves makes every request visible and countable. PyGithub still does what it does well:
-authentication headers, the base URL and Enterprise prefix, and the check that every URL it follows
-stays on the base URL's host.
-
-Why our own retry layer and not ``GithubRetry``: GitHub's limits are per user across threads, and
-``GithubRetry`` sleeps inside one thread's urllib3 call, unaware of the others; it also misses a 429
-without Retry-After and ends in ``RetryError``. So PyGithub is built with ``retry=None`` (no urllib3
-retries: one layer, never two that fight) and ``seconds_between_requests=None``: its default 0.25 s
-pause per client would throttle each thread blindly, while the TokenPool caps concurrency per user
-and halves it on a secondary limit.
+``GitHubClient.get`` is the one loop around a request: take a lease on a token (``TokenPool``), send
+through this thread's ``Transport`` (PyGithub underneath), and on a failure ask the pure policy
+(``ratelimit.decide``) whether to wait and how long. Every wait is capped by ``max_wait`` (a server
+that asks for a billion seconds gets a clear message, not a silent hang) and shown as a progress
+event; every message that echoes the server is masked with the pool's own token values.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
-import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from github import Auth, Github
-
 from pytest_ghseed.clock import SYSTEM_CLOCK, Clock
-from pytest_ghseed.errors import FetchError, NotFound, UsageError
-from pytest_ghseed.fetch.ratelimit import (
-    Action,
-    Reason,
-    RetryPolicy,
-    decide,
-    is_primary_rate_limit,
-    parse_rate_headers,
-)
-from pytest_ghseed.fetch.tokens import Lease, TokenPool, TokenProbe
-from pytest_ghseed.secrets import Token
+from pytest_ghseed.errors import FetchError, NotFound, RateLimitWaitTooLong
+from pytest_ghseed.fetch.ratelimit import Action, Reason, RetryPolicy, decide, failure_kind
+from pytest_ghseed.fetch.tokens import Lease, TokenPool
+from pytest_ghseed.fetch.transport import Transport
+from pytest_ghseed.secrets import Scrubber
 from pytest_ghseed.settings import parse_base_url
-from pytest_ghseed.traffic import Exchange, Recorder
-
-_TIMEOUT = 30
+from pytest_ghseed.traffic import Recorder
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A successful (2xx or 304) answer."""
+    """A successful (200 or 304) answer, its JSON body parsed."""
 
     status: int
     headers: dict[str, str]
     data: Any
+    url: str = ""
 
     @property
     def etag(self) -> str | None:
@@ -93,6 +74,10 @@ def normalize_base_url(base_url: str) -> str:
     return parse_base_url(base_url, "base URL")
 
 
+class PaginationLoop(FetchError):
+    """A list's ``rel="next"`` links go round in a circle, or bring nothing new page after page."""
+
+
 class GitHubClient:
     """Send GET requests with the pool's best token, recording and retrying as GitHub asks."""
 
@@ -109,8 +94,10 @@ class GitHubClient:
         self.pool = pool
         self.policy = policy or RetryPolicy()
         self.recorder = recorder
+        self.scrubber = Scrubber(account.token for account in pool.accounts)
         self._clock = clock
         self._local = threading.local()
+        self._transports: list[Transport] = []
         self._count_lock = threading.Lock()
         self.requests_made = 0
 
@@ -119,130 +106,109 @@ class GitHubClient:
     def get(self, url: str, params: Mapping[str, Any] | None = None, *, etag: str | None = None) -> Response:
         """GET ``url`` (a path under the base URL, or an absolute URL from a Link header).
 
-        Returns 2xx and 304 answers; raises ``FetchError`` when GitHub's answer cannot be fixed by
-        waiting (permission, not found, retries exhausted).
+        Returns 200 and 304 answers; raises ``FetchError`` when GitHub's answer cannot be fixed by
+        waiting (permission, not found, retries exhausted, a wait longer than ``max_wait``).
         """
         # Failures counted per kind, so that each kind's back-off grows on its own.
-        attempts = {"primary": 0, "secondary": 0, "transient": 0}
+        attempts = {"primary": 0, "secondary": 0, "transient": 0, "other": 0}
+        request_headers = {"If-None-Match": etag} if etag else {}
         while True:
             lease = self.pool.acquire()
+            status: int | None = None
             headers: dict[str, str] | None = None
+            body = ""
             ok = False
             try:
                 if not self.pool.may_send(lease):
                     continue  # another thread was told to wait on this account since the lease was granted
-                status, headers, body = self._send(lease, url, params, etag)
+                with self._count_lock:
+                    self.requests_made += 1
+                answer = self._transport().send(lease.account.token, url, params, request_headers)
+                status, headers, body = answer.status, answer.headers, answer.body
                 data: Any = None
-                if status is not None and (200 <= status < 300 or status == 304):
+                if status in (200, 304):
                     try:
-                        data = json.loads(body) if body and status != 304 else None
+                        data = json.loads(body) if body and status == 200 else None
                         ok = True
-                    except ValueError:
-                        # A 200 that is not JSON (a proxy's error page): as transient as a 5xx.
+                    except (ValueError, RecursionError):
+                        # A 200 that is not JSON (a proxy's error page), or JSON nested absurdly deep:
+                        # as transient as a 5xx.
                         status, body = None, ""
             finally:
                 # Whatever happened, the lease goes back: a leaked one would count as in flight forever.
-                self.pool.release(lease, headers, ok=ok)
+                self.pool.release(lease, headers if status is not None else None, ok=ok)
             if ok:
                 assert status is not None
-                return Response(status=status, headers=headers or {}, data=data)
-            parsed_body = _parse_body(body)
-            kind = _failure_kind(status, headers or {}, parsed_body)
+                return Response(status=status, headers=headers or {}, data=data, url=url)
+            kind = failure_kind(status, headers or {}, body)
             decision = decide(
-                status,
-                headers or {},
-                parsed_body,
-                now=self._clock.now(),
-                attempt=attempts[kind],
-                policy=self.policy,
+                status, headers or {}, body, now=self._clock.now(), attempt=attempts[kind], policy=self.policy
             )
             attempts[kind] += 1
+            message = self.scrubber.redact(decision.message)
             if decision.action is Action.FATAL:
                 error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
-                raise error(self._fatal_message(decision.message, decision.reason, url, lease))
+                raise error(self._fatal_message(message, decision.reason, url, lease))
+            if decision.wait > self.pool.max_wait:
+                msg = (
+                    f"GET {_path(url)}: {message}; that is longer than max_wait={self.pool.max_wait:.0f}s, so "
+                    "the fetch stops here. Raise --max-wait or rerun later: the checkpoint keeps finished PRs"
+                )
+                raise RateLimitWaitTooLong(msg)
             if decision.scope == "user":
                 self.pool.block(
-                    lease.account,
-                    decision.wait,
-                    decision.message,
-                    secondary=decision.reason is Reason.SECONDARY,
+                    lease.account, decision.wait, message, secondary=decision.reason is Reason.SECONDARY
                 )
             else:
-                self.pool.pause(decision.wait)
+                self.pool.pause(decision.wait, message)
 
     def get_all(self, url: str, params: Mapping[str, Any] | None = None, *, etag: str | None = None) -> Page:
         """Every page of a list endpoint joined; ``etag`` revalidates a list that had one page."""
         first = self.get(url, {**(params or {}), "per_page": 100}, etag=etag)
         if first.status == 304:
             return Page(items=[], etag=etag, not_modified=True)
-        items: list[Any] = list(first.data or [])
-        next_url = first.next_url
+        items: list[Any] = list(list_of(first, "a list"))
         # The first page's ETag says nothing of later pages, so only a one-page list keeps one.
-        single_page_etag = first.etag if next_url is None else None
-        while next_url:
-            page = self.get(next_url)
-            items.extend(page.data or [])
-            next_url = page.next_url
+        single_page_etag = first.etag if first.next_url is None else None
+        for page in self.following(first):
+            items.extend(list_of(page, "a list"))
         return Page(items=items, etag=single_page_etag, not_modified=False)
+
+    def following(self, first: Response) -> Any:
+        """The pages after ``first``, by its ``rel="next"`` links; a link seen before is a loop."""
+        seen = {_key(first.url)}
+        page = first
+        while page.next_url:
+            key = _key(page.next_url)
+            if key in seen:
+                msg = (
+                    f"the server's pagination goes round in a circle at {_path(page.next_url)} (a page links "
+                    f"back to one already read); is {self.base_url} a GitHub API? Check --base-url"
+                )
+                raise PaginationLoop(msg)
+            seen.add(key)
+            page = self.get(page.next_url)
+            yield page
+
+    def close(self) -> None:
+        """Close every thread's connections."""
+        for transport in self._transports:
+            transport.close()
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _github(self, token: Token | None) -> Github:
-        # PyGithub's connection object is not thread-safe: one Github per thread and token.
-        clients: dict[Token | None, Github] | None = getattr(self._local, "clients", None)
-        if clients is None:
-            clients = {}
-            self._local.clients = clients
-        gh = clients.get(token)
-        if gh is None:
-            gh = make_github(self.base_url, token)
-            clients[token] = gh
-        return gh
-
-    def _send(
-        self, lease: Lease, url: str, params: Mapping[str, Any] | None, etag: str | None
-    ) -> tuple[int | None, dict[str, str] | None, str]:
-        gh = self._github(lease.account.token)
-        request_headers = {"If-None-Match": etag} if etag else {}
-        with self._count_lock:
-            self.requests_made += 1
-        try:
-            status, headers, body = gh.requester.requestJson(
-                "GET", url, dict(params) if params else None, request_headers
-            )
-        except (requests.RequestException, OSError, http.client.HTTPException):
-            # Refused, reset, timed out, truncated: no answer to read, retried with back-off.
-            return None, None, ""
-        except AssertionError:
-            # PyGithub asserts that every URL it follows stays on the base URL's host.
-            msg = (
-                f"GitHub sent a link away from {self.base_url} ({url}); check --base-url (GitHub Enterprise: "
-                "https://HOST/api/v3)"
-            )
-            raise FetchError(msg) from None
-        if self.recorder is not None:
-            self.recorder(
-                Exchange(
-                    method="GET",
-                    url=self._absolute(url, params),
-                    request_headers=request_headers,
-                    status=status,
-                    response_headers=dict(headers),
-                    body=body,
-                )
-            )
-        return status, dict(headers), body
-
-    def _absolute(self, url: str, params: Mapping[str, Any] | None) -> str:
-        absolute = url if "://" in url else self.base_url + url
-        if params:
-            query = urllib.parse.urlencode(dict(params))
-            absolute += ("&" if "?" in absolute else "?") + query
-        return absolute
+    def _transport(self) -> Transport:
+        # PyGithub's connection object is not thread-safe: one Transport (clients per token) per thread.
+        transport: Transport | None = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = Transport(self.base_url, self.recorder)
+            self._local.transport = transport
+            with self._count_lock:
+                self._transports.append(transport)
+        return transport
 
     def _fatal_message(self, detail: str, reason: Reason, url: str, lease: Lease) -> str:
         who = "anonymous" if lease.account.token is None else f"token #{lease.account.position}"
-        path = urllib.parse.urlparse(url).path or url
         hint = {
             Reason.NOT_FOUND: "check the repository name, and that the token can read it (private repos need "
             "the repo scope)",
@@ -250,132 +216,45 @@ class GitHubClient:
             Reason.BAD_CREDENTIALS: "the token was revoked or expired during the run; replace it and rerun "
             "(finished PRs are kept in the checkpoint)",
         }.get(reason, "rerun later: the checkpoint keeps finished PRs")
-        return f"GET {path} failed ({who}, {lease.account.login}): {detail}; {hint}"
+        return f"GET {_path(url)} failed ({who}, {lease.account.login}): {detail}; {hint}"
 
 
-def make_github(base_url: str, token: Token | None) -> Github:
-    """A PyGithub client configured for our own retry layer (see the module docstring)."""
-    # The one place a token's value is revealed: PyGithub builds the Authorization header from it.
-    auth = Auth.Token(token.reveal()) if token is not None else None
-    return Github(
-        auth=auth,
-        base_url=base_url,
-        timeout=_TIMEOUT,
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-        per_page=100,
-    )
+def list_of(response: Response, what: str) -> list[dict[str, Any]]:
+    """The body as a list of JSON objects, or a ``FetchError`` saying what came instead."""
+    data = response.data
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise MalformedAnswer(response, what, _shape(data))
+    return data
 
 
-def _failure_kind(status: int | None, headers: Mapping[str, str], body: object) -> str:
-    if status is None or status >= 500:
-        return "transient"
-    if is_primary_rate_limit(status, headers, body):
-        return "primary"
-    return "secondary"
+def object_of(response: Response, what: str) -> dict[str, Any]:
+    """The body as a JSON object, or a ``FetchError`` saying what came instead."""
+    if not isinstance(response.data, dict):
+        raise MalformedAnswer(response, what, _shape(response.data))
+    return response.data
 
 
-def _parse_body(body: str) -> object:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body
+class MalformedAnswer(FetchError):
+    """A 200 whose body is not what GitHub sends for this resource."""
 
-
-def probe_tokens(
-    base_url: str,
-    tokens: Sequence[Token],
-    *,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[TokenProbe]:
-    """Check each token with ``/rate_limit`` (free) and name its owner with ``/user``.
-
-    A bad token is a usage error naming its position and fingerprint, never the token. Without
-    tokens, one unauthenticated probe (60 requests per hour).
-    """
-    base = normalize_base_url(base_url)
-    retry = policy or RetryPolicy()
-    if not tokens:
-        limit, remaining, reset = _rate_limit(base, None, position=0)
-        return [
-            TokenProbe(
-                position=0, token=None, login="anonymous", limit=limit, remaining=remaining, reset=reset
-            )
-        ]
-    probes: list[TokenProbe] = []
-    for position, token in enumerate(tokens, start=1):
-        limit, remaining, reset = _rate_limit(base, token, position=position)
-        status, _headers, body = _request_politely(base, token, "/user", position, retry, sleep)
-        # App installation tokens cannot read /user: their fingerprint stands in for an owner.
-        login = str(json.loads(body)["login"]) if status == 200 else f"token-{token.fingerprint}"
-        probes.append(
-            TokenProbe(
-                position=position, token=token, login=login, limit=limit, remaining=remaining, reset=reset
-            )
+    def __init__(self, response: Response, what: str, detail: str) -> None:
+        super().__init__(
+            f"the answer to GET {_path(response.url)} is not {what} ({detail}); GitHub's API never answers "
+            "like this: is the base URL a GitHub API (or a proxy in front of one)? Check --base-url"
         )
-    return probes
 
 
-def _request(base: str, token: Token | None, path: str, position: int) -> tuple[int, dict[str, str], str]:
-    gh = make_github(base, token)
-    try:
-        status, headers, body = gh.requester.requestJson("GET", path)
-    except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError) as exc:
-        msg = (
-            f"cannot reach the GitHub API at {base} ({type(exc).__name__}); check the base URL "
-            "(--base-url / GITHUB_API_URL) and the network"
-        )
-        raise FetchError(msg) from None
-    finally:
-        gh.close()
-    if status == 401:
-        who = f"token #{position} ({token.fingerprint})" if token else "the unauthenticated request"
-        msg = (
-            f"GitHub answered 401 Bad credentials for {who} of {base}: the token is wrong, expired or "
-            "revoked. Replace it in GITHUB_TOKENS / GITHUB_TOKEN"
-        )
-        raise UsageError(msg)
-    return status, dict(headers), body if isinstance(body, str) else ""
+def _shape(data: object) -> str:
+    if isinstance(data, list):
+        odd = next((item for item in data if not isinstance(item, dict)), None)
+        return f"a list holding {type(odd).__name__}" if odd is not None else "a list"
+    return f"got {type(data).__name__}"
 
 
-def _request_politely(
-    base: str,
-    token: Token | None,
-    path: str,
-    position: int,
-    policy: RetryPolicy,
-    sleep: Callable[[float], None],
-) -> tuple[int, dict[str, str], str]:
-    """``_request`` that waits out a rate limit or a 5xx as the policy says (the pool is not built yet)."""
-    attempts = {"primary": 0, "secondary": 0, "transient": 0}
-    while True:
-        status, headers, body = _request(base, token, path, position)
-        if status < 400 or status == 404:
-            return status, headers, body
-        parsed = _parse_body(body)
-        kind = _failure_kind(status, headers, parsed)
-        decision = decide(status, headers, parsed, now=time.time(), attempt=attempts[kind], policy=policy)
-        attempts[kind] += 1
-        if decision.action is Action.FATAL:
-            return status, headers, body
-        sleep(decision.wait)
+def _key(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return parts.path + "?" + "&".join(sorted(parts.query.split("&")))
 
 
-def _rate_limit(base: str, token: Token | None, *, position: int) -> tuple[int, int, float]:
-    status, headers, body = _request(base, token, "/rate_limit", position)
-    info = parse_rate_headers(headers)
-    if status == 200 and body:
-        core = json.loads(body).get("resources", {}).get("core", {})
-        if core:
-            return int(core["limit"]), int(core["remaining"]), float(core["reset"])
-    if info is not None:
-        return info.limit, info.remaining, info.reset
-    if status == 404:
-        # GitHub Enterprise Server with rate limiting disabled answers 404 here: effectively unlimited.
-        return 1_000_000, 1_000_000, time.time() + 3600
-    msg = f"GET {base}/rate_limit answered {status}; is {base} a GitHub API? Check --base-url"
-    raise FetchError(msg)
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or url

@@ -12,20 +12,30 @@ pull request is appended to the checkpoint at once: a kill loses only the ones i
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import itertools
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_ghseed.checkpoint import Checkpoint
 from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
 from pytest_ghseed.errors import FetchError, NotFound
-from pytest_ghseed.fetch.client import GitHubClient, Response, probe_tokens
+from pytest_ghseed.fetch.client import (
+    GitHubClient,
+    MalformedAnswer,
+    PaginationLoop,
+    Response,
+    list_of,
+    object_of,
+)
+from pytest_ghseed.fetch.probe import probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.fetch.tokens import FetchCancelled, TokenPool
 from pytest_ghseed.models import (
@@ -123,25 +133,29 @@ class Fetcher:
         updated_since: datetime | None = None,
         previous: Mapping[int, FetchedPull] | None = None,
         known_repository: tuple[Repository, str] | None = None,
+        only: Sequence[int] | None = None,
     ) -> FetchResult:
         """Plan (unless the checkpoint has a plan), then fetch every planned PR not yet fetched.
 
         With ``updated_since`` the plan is the PRs created or updated since then (a refresh), and
         ``previous`` supplies the ETags and data that answer unchanged resources (304, no quota);
         ``known_repository`` (the repository and its ETag) does the same for the repository itself.
+        ``only`` pins the plan to these numbers without listing (re-recording lost cassettes).
         """
         started = datetime.now(UTC)
         repository, repository_etag = self.fetch_repository(known_repository)
         planned_now = self.checkpoint.plan is None
         if planned_now:
-            if updated_since is None:
+            if only is not None:
+                numbers, total_found = sorted(set(only)), None
+            elif updated_since is None:
                 numbers, total_found = self.plan()
             else:
                 numbers, total_found = self.plan_updated_since(updated_since)
             self.checkpoint.set_plan(numbers, total_found)
         plan = list(self.checkpoint.plan or [])
         pending = self.checkpoint.pending()
-        if planned_now and pending:
+        if planned_now and pending and only is None:
             # A refresh reads only the comments written or edited since the last recording.
             self._bulk = self.prefetch_comments(pending, since=updated_since)
         if self.sink is not None:
@@ -175,7 +189,20 @@ class Fetcher:
         response = self.client.get(f"/repos/{self.repo}", etag=known[1] if known else None)
         if response.status == 304 and known is not None:
             return known
-        return Repository.from_github(response.data), response.etag
+        repository = _build(
+            response, "a repository", Repository.from_github, object_of(response, "a repository")
+        )
+        if repository.full_name.casefold() != self.repo.casefold():
+            # GitHub answers a renamed repository through a redirect to /repositories/ID; an answer
+            # for another name at this very address is not GitHub's, and must not be recorded as ours.
+            redirected = "/repositories/" in response.url
+            if not redirected:
+                msg = (
+                    f"the server answered GET /repos/{self.repo} with another repository "
+                    f"({repository.full_name!r}); refusing to record it under {self.repo}. Check --base-url"
+                )
+                raise FetchError(msg)
+        return repository, response.etag
 
     def plan(self) -> tuple[list[int], int]:
         """The pull-request numbers to fetch, and how many the listing saw."""
@@ -189,8 +216,7 @@ class Fetcher:
         found = 0
         for item in self._list_pages(query):
             found += 1
-            created = parse_datetime(item["created_at"])
-            assert created is not None
+            created = _list_item_date(item, "created_at")
             if self._before_range(created):
                 if newest_first:
                     break
@@ -211,9 +237,8 @@ class Fetcher:
         chosen: list[int] = []
         found = 0
         for item in self._list_pages(query):
-            updated = parse_datetime(item["updated_at"])
-            created = parse_datetime(item["created_at"])
-            assert updated is not None and created is not None
+            updated = _list_item_date(item, "updated_at")
+            created = _list_item_date(item, "created_at")
             if updated < since:
                 break  # sorted by updated, newest first: everything after is older
             found += 1
@@ -246,43 +271,72 @@ class Fetcher:
             }
             response = self.client.get(f"/repos/{self.repo}{path}", query)
             grouped: dict[int, list[Any]] = {}
-            pages = 1
+            pages = iter(self.client.following(response))
+            count = 1
             while True:
-                for comment in response.data or []:
+                for comment in list_of(response, "a list of comments"):
                     number = _linked_number(comment.get(link_key))
                     if number is not None:
                         grouped.setdefault(number, []).append(comment)
-                next_url = response.next_url
-                if next_url is None:
+                if response.next_url is None:
                     found[name] = grouped
                     break
-                if pages >= budget:
+                if count >= budget:
                     break  # cheaper per PR: drop this list
-                response = self.client.get(next_url)
-                pages += 1
+                response = next(pages)
+                count += 1
         return found
 
     # -- phase 2 ---------------------------------------------------------------------------------
 
     def _fetch_all(self, numbers: list[int], previous: Mapping[int, FetchedPull]) -> None:
+        """Fetch ``numbers`` in ``workers`` threads; the first real error (or Ctrl-C) stops them all.
+
+        Daemon threads, not a ThreadPoolExecutor: on Ctrl-C or a fatal error the crawl is cancelled
+        (waiting workers wake at once), the main thread gives in-flight requests a short grace to
+        finish their cassette and checkpoint record, then returns; a request stuck on a silent server
+        never holds the process (an executor's threads are joined at interpreter exit).
+        """
         if not numbers:
             return
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ghseed-fetch") as pool:
-            futures = [pool.submit(self.fetch_pull, n, previous.get(n)) for n in numbers]
-            try:
-                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                errors = [e for e in (f.exception() for f in done) if e is not None]
-                # The first real error, not the FetchCancelled of threads stopped because of it.
-                errors.sort(key=lambda e: isinstance(e, FetchCancelled))
-                if errors:
-                    raise errors[0]
-            finally:
-                # A fatal error or Ctrl-C: drop what has not started, and make the running workers stop
-                # waiting for quota or back-off at once; finished PRs are in the checkpoint.
-                for future in futures:
-                    future.cancel()
-                if not all(f.done() for f in futures):
+        queue = collections.deque(numbers)
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if errors or self.client.pool.cancelled or not queue:
+                        return
+                    number = queue.popleft()
+                try:
+                    self.fetch_pull(number, previous.get(number))
+                except BaseException as exc:
+                    with lock:
+                        errors.append(exc)
                     self.client.pool.cancel()
+                    return
+
+        threads = [
+            threading.Thread(target=work, name=f"ghseed-fetch-{i}", daemon=True)
+            for i in range(min(self.workers, len(numbers)))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(timeout=0.2)  # short joins keep the main thread responsive to Ctrl-C
+        except BaseException:
+            self.client.pool.cancel()
+            deadline = time.monotonic() + _CANCEL_GRACE
+            for thread in threads:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            raise
+        # The first real error, not the FetchCancelled of threads stopped because of it.
+        real = [e for e in errors if not isinstance(e, FetchCancelled)]
+        if real or errors:
+            raise (real or errors)[0]
 
     def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull | None:
         """Fetch one pull request with its sub-lists and append it to the checkpoint.
@@ -294,6 +348,8 @@ class Fetcher:
         base = f"/repos/{self.repo}"
         try:
             detail_response = self.client.get(f"{base}/pulls/{number}", etag=old_etags.get("detail"))
+            if detail_response.status == 200:
+                _check_detail(detail_response, number, self.repo)
         except NotFound:
             # Deleted since the plan was made (spam is removed, for one): noted and skipped, so that
             # a pinned plan cannot block every resume.
@@ -357,13 +413,18 @@ class Fetcher:
             raw[name] = page.items
             if page.etag:
                 etags[name] = page.etag
-        pr = PullRequest.from_github(
+        pr = _build(
+            detail_response,
+            f"pull request #{number} with its reviews, commits, files and comments",
+            lambda body: PullRequest.from_github(
+                body,
+                reviews=raw.get("reviews", []),
+                commits=raw.get("commits", []),
+                files=raw.get("files", []),
+                review_comments=raw.get("review_comments", []),
+                issue_comments=raw.get("issue_comments", []),
+            ),
             detail,
-            reviews=raw.get("reviews", []),
-            commits=raw.get("commits", []),
-            files=raw.get("files", []),
-            review_comments=raw.get("review_comments", []),
-            issue_comments=raw.get("issue_comments", []),
         )
         pr = dataclasses.replace(pr, **kept)
         pr = dataclasses.replace(
@@ -378,17 +439,30 @@ class Fetcher:
     def _list_pages(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Items of every list page, each pull request once (pages shift while new PRs open)."""
         seen: set[int] = set()
-        response = self.client.get(f"/repos/{self.repo}/pulls", {**query, "per_page": 100})
-        while True:
-            for item in response.data or []:
-                if int(item["number"]) not in seen:
-                    seen.add(int(item["number"]))
+        first = self.client.get(f"/repos/{self.repo}/pulls", {**query, "per_page": 100})
+        stale_pages = 0
+        for response in itertools.chain([first], self.client.following(first)):
+            new = 0
+            for item in list_of(response, "a list of pull requests"):
+                number = item.get("number")
+                if not _is_number(number):
+                    raise MalformedAnswer(
+                        response, "a list of pull requests", f"an item's number is {number!r}"
+                    )
+                assert isinstance(number, int)
+                if number not in seen:
+                    seen.add(number)
+                    new += 1
                     yield item
-            next_url = response.next_url
-            self.checkpoint.list_cursor = next_url
-            if not next_url:
-                return
-            response = self.client.get(next_url)
+            # Pages shift while PRs open, so a page may repeat a few; page after page of nothing new
+            # is a server going round in circles under new URLs.
+            stale_pages = 0 if new else stale_pages + 1
+            if stale_pages >= _MAX_STALE_PAGES:
+                msg = (
+                    f"the server's list of pull requests brought nothing new for {stale_pages} pages in a row "
+                    f"(last: {response.url}); is the base URL a GitHub API? Check --base-url"
+                )
+                raise PaginationLoop(msg)
 
     def _before_range(self, created: datetime) -> bool:
         return self.params.since is not None and created < self.params.since
@@ -422,6 +496,59 @@ class Fetcher:
                 message=message,
             )
         )
+
+
+#: Seconds a cancelled crawl waits for requests in flight to finish their records.
+_CANCEL_GRACE = 1.0
+#: List pages in a row that bring no new pull request before the listing counts as a loop.
+_MAX_STALE_PAGES = 3
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53
+
+
+def _list_item_date(item: Mapping[str, Any], key: str) -> datetime:
+    value = item.get(key)
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        msg = (
+            f"pull request #{item.get('number')} in the list has {key}={value!r}, not a date; GitHub always "
+            "sends one. Is the base URL a GitHub API? Check --base-url"
+        )
+        raise FetchError(msg)
+    return parsed
+
+
+def _check_detail(response: Response, number: int, repo: str) -> None:
+    """The detail must be this pull request of this repository (not another one's, not another shape)."""
+    detail = object_of(response, f"pull request #{number}")
+    if detail.get("number") != number:
+        raise MalformedAnswer(response, f"pull request #{number}", f"its number is {detail.get('number')!r}")
+    base = detail.get("base")
+    base_repo = base.get("repo") if isinstance(base, dict) else None
+    full_name = base_repo.get("full_name") if isinstance(base_repo, dict) else None
+    if isinstance(full_name, str) and full_name.casefold() != repo.casefold():
+        msg = (
+            f"the server answered pull request #{number} of {repo} with one of {full_name!r}; refusing to "
+            "record it. Check --base-url"
+        )
+        raise FetchError(msg)
+
+
+def _build(response: Response, what: str, factory: Callable[[Any], _T], data: Any) -> _T:
+    """``factory(data)``, or a ``MalformedAnswer`` naming what was wrong (a missing key, a bad value)."""
+    try:
+        return factory(data)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else f"{exc.__class__.__name__}: {exc}"
+        raise MalformedAnswer(response, what, detail[:200]) from None
+
+
+_T = TypeVar("_T")
 
 
 #: (PullRequest attribute, repository-wide list, the key that links a comment to its PR).
@@ -472,23 +599,22 @@ def fetch_pulls(
     updated_since: datetime | None = None,
     previous: Mapping[int, FetchedPull] | None = None,
     known_repository: tuple[Repository, str] | None = None,
+    only: Sequence[int] | None = None,
     record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
     """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
     token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
-    probes = probe_tokens(base_url, token_list, policy=policy)
+    probed = probe_tokens(base_url, token_list, policy=policy, max_wait=max_wait)
     pool = TokenPool(
-        probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
+        probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
     )
+    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
+    notes = [*probed.notes, *pool.notes, *checkpoint.notes]
     if on_event is not None:
-        for note in pool.notes:
+        for note in notes:
             on_event(ProgressEvent(kind="note", repo=full_name, message=note))
     client = GitHubClient(base_url, pool, policy=policy, recorder=sink)
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
-    if on_event is not None:
-        for note in checkpoint.notes:
-            on_event(ProgressEvent(kind="note", repo=full_name, message=note))
     fetcher = Fetcher(
         client,
         full_name,
@@ -499,4 +625,13 @@ def fetch_pulls(
         sink=sink,
         record_filter=record_filter,
     )
-    return fetcher.run(updated_since=updated_since, previous=previous, known_repository=known_repository)
+    try:
+        result = fetcher.run(
+            updated_since=updated_since, previous=previous, known_repository=known_repository, only=only
+        )
+    finally:
+        client.close()
+    if on_event is None:
+        # Nobody saw them live: they travel with the result.
+        result = dataclasses.replace(result, notes=(*probed.notes, *pool.notes, *result.notes))
+    return result

@@ -34,10 +34,12 @@ from pytest_ghseed.secrets import redact
 __all__ = [
     "Action",
     "Decision",
+    "FailureKind",
     "RateInfo",
     "Reason",
     "RetryPolicy",
     "decide",
+    "failure_kind",
     "is_primary_rate_limit",
     "is_secondary_rate_limit",
     "parse_rate_headers",
@@ -57,6 +59,7 @@ class Reason(enum.Enum):
     PRIMARY = "primary rate limit"
     SECONDARY = "secondary rate limit"
     SERVER_ERROR = "server error"
+    NOT_READY = "answer not ready"
     CONNECTION = "connection error"
     PERMISSION = "permission denied"
     BAD_CREDENTIALS = "bad credentials"
@@ -188,6 +191,19 @@ def decide(
 
     if status is None:
         return _backoff_request(Reason.CONNECTION, "connection error", None, attempt, policy, rng)
+    if status == 202:
+        # "Accepted": GitHub is still computing the answer and asks to come back (statistics endpoints).
+        return _backoff_request(
+            Reason.NOT_READY, "answer not ready (HTTP 202)", _retry_after(h, now), attempt, policy, rng
+        )
+    if 300 <= status < 400:
+        return _fatal(
+            Reason.CLIENT_ERROR,
+            status,
+            message,
+            "GitHub's API redirects with a Location header, which this answer lacks; is the base URL a "
+            "GitHub API? Check --base-url",
+        )
     if status >= 500:
         return _backoff_request(
             Reason.SERVER_ERROR, f"server error HTTP {status}", _retry_after(h, now), attempt, policy, rng
@@ -221,12 +237,28 @@ def decide(
             "private repository, so check the token's access too.",
         )
     if 400 <= status < 500:
-        hint = "GitHub rejected the request itself; this is likely a pytest-ghseed bug, please report it."
-    else:
         hint = (
-            "Only failed requests should reach the retry policy; this is a pytest-ghseed bug, please report."
+            "GitHub rejected the request itself; if the base URL is GitHub's API, this is a pytest-ghseed "
+            "bug, please report it"
         )
+    else:
+        hint = f"HTTP {status} is not an answer GitHub's API gives; is the base URL a GitHub API? Check --base-url"
     return _fatal(Reason.CLIENT_ERROR, status, message, hint)
+
+
+FailureKind = Literal["primary", "secondary", "transient", "other"]
+
+
+def failure_kind(status: int | None, headers: Mapping[str, str], body: object) -> FailureKind:
+    """Which retry budget a failed answer counts against (each kind's back-off grows on its own)."""
+    if status is None or status >= 500 or status == 202:
+        return "transient"
+    kind = _rate_limit_kind(status, _lower_keys(headers), _message(body))
+    if kind is Reason.PRIMARY:
+        return "primary"
+    if kind is Reason.SECONDARY:
+        return "secondary"
+    return "other"
 
 
 def is_secondary_rate_limit(status: int, headers: Mapping[str, str], body: object) -> bool:
@@ -392,7 +424,7 @@ def _message(body: object) -> str:
         if text.startswith("{"):
             try:
                 body = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return text
         else:
             return text

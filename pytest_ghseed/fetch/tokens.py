@@ -149,8 +149,9 @@ class TokenPool:
                 now = self._clock.now()
                 for account in self.accounts:
                     if account.remaining <= 0 and account.reset <= now:
-                        # The window has reset; the next response tells the real figure.
-                        account.remaining = account.limit
+                        # The window has reset; the next response tells the real figure. (At least one
+                        # request: a server reporting a limit of 0 gets asked, not waited for forever.)
+                        account.remaining = max(account.limit, 1)
                 free = [
                     a
                     for a in self.accounts
@@ -166,7 +167,7 @@ class TokenPool:
                     # Every account is merely busy: wait for a release.
                     self._clock.wait(self._cond, 1.0)
                     continue
-                wait = wake_at - now
+                wait = max(wake_at - now, 0.0)
                 if wait > self.max_wait:
                     msg = self._too_long_message(wait)
                     raise RateLimitWaitTooLong(msg)
@@ -181,8 +182,15 @@ class TokenPool:
             self.cancelled = True
             self._cond.notify_all()
 
-    def pause(self, seconds: float) -> None:
-        """Sleep for a back-off, waking early (with ``FetchCancelled``) if the crawl is cancelled."""
+    def pause(self, seconds: float, reason: str = "") -> None:
+        """Sleep for a back-off, waking early (with ``FetchCancelled``) if the crawl is cancelled.
+
+        A pause of a second or more is shown (a ``wait`` event with its reason): nothing waits unseen.
+        """
+        if seconds >= 1.0 and reason:
+            self._emit(
+                ProgressEvent(kind="wait", repo=self._repo, wait=seconds, reason=reason, quota=self.quota())
+            )
         deadline = self._clock.now() + seconds
         with self._cond:
             while not self.cancelled:

@@ -1,0 +1,204 @@
+"""One GET through PyGithub's Requester, with limits on the two things PyGithub would do forever.
+
+PyGithub's Requester follows a 301 by calling itself again, with no limit (a redirect loop ends in a
+``RecursionError`` after thousands of requests) and without the query string; and it answers a 202
+by sleeping 2 s and asking again, with no limit either. So each Requester here is given connection
+classes (PyGithub's own, subclassed) that hand a 202 or a redirect back to us before PyGithub sees
+it; ``Transport.send`` then follows a redirect only on the base URL's own scheme, host and port, at
+most ``MAX_REDIRECTS`` times and never to a URL it has already visited, and returns a 202 as an
+answer for the retry policy. An ``Authorization`` header therefore never leaves the base URL's host.
+
+Why PyGithub's ``Requester.requestJson`` and not its object API: list items are incomplete objects,
+and touching ``raw_data`` or a missing attribute silently costs a GET per object. Reading the JSON
+bodies ourselves makes every request visible and countable. PyGithub still does the authentication
+headers, the base URL and Enterprise prefix.
+
+Why our own retry layer and not ``GithubRetry``: GitHub's limits are per user across threads, and
+``GithubRetry`` sleeps inside one thread's urllib3 call, unaware of the others; it also misses a 429
+without Retry-After and ends in ``RetryError``. So PyGithub is built with ``retry=None`` (no urllib3
+retries: one layer, never two that fight) and ``seconds_between_requests=None``: its default 0.25 s
+pause per client would throttle each thread blindly, while the TokenPool caps concurrency per user
+and halves it on a secondary limit.
+"""
+
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from github import Auth, Github
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
+
+from pytest_ghseed.errors import FetchError
+from pytest_ghseed.secrets import Token
+from pytest_ghseed.traffic import Exchange, Recorder
+
+#: Seconds to wait for a connection or for the next bytes of an answer.
+TIMEOUT = 30
+#: Redirects followed for one request (GitHub redirects a renamed repository once).
+MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class Intercepted(Exception):
+    """An answer handed back before PyGithub acts on it (a 202, or a redirect with a Location)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+def _intercepting(base: type[Any]) -> type[Any]:
+    class InterceptingConnection(base):  # type: ignore[misc]  # PyGithub's classes, subclassed
+        def getresponse(self) -> Any:
+            response = super().getresponse()
+            status = int(response.status)
+            headers = {str(k).lower(): str(v) for k, v in response.getheaders()}
+            if status == 202 or (status in _REDIRECTS and "location" in headers):
+                raise Intercepted(status, headers, response.read())
+            return response
+
+    return InterceptingConnection
+
+
+_HTTP = _intercepting(HTTPRequestsConnectionClass)
+_HTTPS = _intercepting(HTTPSRequestsConnectionClass)
+
+
+def make_github(base_url: str, token: Token | None) -> Github:
+    """A PyGithub client configured for our own retry layer and our limits (see the module docstring)."""
+    # The one place a token's value is revealed: PyGithub builds the Authorization header from it.
+    auth = Auth.Token(token.reveal()) if token is not None else None
+    gh = Github(
+        auth=auth,
+        base_url=base_url,
+        timeout=TIMEOUT,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        per_page=100,
+    )
+    requester = gh.requester
+    # The instance's connection class (what PyGithub's injectConnectionClasses sets for every
+    # Requester, done here for ours alone). Checked, so that a PyGithub that renamed it fails loudly.
+    if not hasattr(requester, "_Requester__connectionClass"):  # pragma: no cover - PyGithub changed
+        msg = "this PyGithub version is not supported by pytest-ghseed (no Requester connection class)"
+        raise FetchError(msg)
+    scheme = urllib.parse.urlsplit(base_url).scheme
+    requester._Requester__connectionClass = _HTTPS if scheme == "https" else _HTTP
+    return gh
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one request came back with; ``status`` None when no answer came (refused, reset, timeout)."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: str
+
+
+class Transport:
+    """One thread's road to the API: a PyGithub client per token, same-origin redirects, recording."""
+
+    def __init__(self, base_url: str, recorder: Recorder | None = None) -> None:
+        self.base_url = base_url
+        origin = urllib.parse.urlsplit(base_url)
+        self._origin = (origin.scheme, origin.hostname, origin.port)
+        self._recorder = recorder
+        self._clients: dict[Token | None, Github] = {}
+
+    def send(
+        self, token: Token | None, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str]
+    ) -> Answer:
+        """GET ``url`` (a path under the base URL, or an absolute URL on its origin) and return the answer."""
+        gh = self._clients.get(token)
+        if gh is None:
+            gh = self._clients[token] = make_github(self.base_url, token)
+        target = self._absolute(url, params)
+        self._check_origin(target, "a link")
+        visited = {target}
+        query = dict(params) if params else None
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                status, answer_headers, body = gh.requester.requestJson("GET", url, query, dict(headers))
+            except Intercepted as held:
+                self._record(target, headers, held.status, held.headers, held.body)
+                if held.status == 202:
+                    return Answer(202, held.headers, held.body)
+                location = urllib.parse.urljoin(target, held.headers["location"])
+                self._check_origin(location, f"a redirect (HTTP {held.status})")
+                if location in visited:
+                    msg = f"the server redirects {_path(target)} in a loop (back to {_path(location)})"
+                    raise FetchError(f"{msg}; is {self.base_url} a GitHub API? Check --base-url") from None
+                visited.add(location)
+                url, target, query = location, location, None
+                continue
+            except (requests.RequestException, OSError, http.client.HTTPException):
+                # Refused, reset, timed out, truncated: no answer to read, retried with back-off.
+                return Answer(None, {}, "")
+            except AssertionError:
+                # PyGithub asserts that a URL stays under the base URL's path prefix.
+                msg = f"the server sent a link outside {self.base_url} ({_path(target)}); check --base-url"
+                raise FetchError(msg) from None
+            text = body if isinstance(body, str) else ""
+            lowered = {str(k).lower(): str(v) for k, v in answer_headers.items()}
+            self._record(target, headers, status, lowered, text)
+            return Answer(status, lowered, text)
+        msg = (
+            f"the server redirected {_path(target)} more than {MAX_REDIRECTS} times; is {self.base_url} a "
+            "GitHub API? Check --base-url"
+        )
+        raise FetchError(msg)
+
+    def close(self) -> None:
+        for gh in self._clients.values():
+            gh.close()
+        self._clients.clear()
+
+    def _absolute(self, url: str, params: Mapping[str, Any] | None) -> str:
+        absolute = url if "://" in url else self.base_url + url
+        if params:
+            query = urllib.parse.urlencode(dict(params))
+            absolute += ("&" if "?" in absolute else "?") + query
+        return absolute
+
+    def _check_origin(self, url: str, what: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if (parts.scheme, parts.hostname, parts.port) != self._origin:
+            where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            msg = (
+                f"the server sent {what} to another host ({where}), away from {self.base_url}; nothing was "
+                "sent there. Check --base-url (GitHub Enterprise: https://HOST/api/v3)"
+            )
+            raise FetchError(msg)
+
+    def _record(
+        self,
+        url: str,
+        request_headers: Mapping[str, str],
+        status: int,
+        response_headers: dict[str, str],
+        body: str,
+    ) -> None:
+        if self._recorder is not None:
+            self._recorder(
+                Exchange(
+                    method="GET",
+                    url=url,
+                    request_headers=dict(request_headers),
+                    status=status,
+                    response_headers=response_headers,
+                    body=body,
+                )
+            )
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or url
