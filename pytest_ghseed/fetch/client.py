@@ -158,7 +158,9 @@ class GitHubClient:
             attempts[kind] += 1
             if decision.action is Action.FATAL:
                 error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
-                raise error(self._fatal_message(decision.message, decision.reason, url, lease))
+                failure = error(self._fatal_message(decision.message, decision.reason, url, lease))
+                failure.status = status
+                raise failure
             if decision.scope == "user":
                 self.pool.block(
                     lease.account,
