@@ -51,6 +51,15 @@ ERRATA: tuple[Erratum, ...] = (
         sample="review-comments.json",
     ),
     Erratum(
+        "/components/schemas/pull-request-review-comment/properties/original_line",
+        lambda schema: {**schema, "type": ["integer", "null"]},
+        "A review comment GitHub cannot place on a line of the original diff (old comments, made "
+        "with diff positions only) has original_line null; the description types it integer.",
+        "Real GitHub answer: GET /repos/PyGithub/PyGithub/pulls/31/comments (2023-06, PyGithub's "
+        "replay data): the second comment has original_line null (and line 73).",
+        sample="review-comments.json",
+    ),
+    Erratum(
         "/components/schemas/issue/properties/state_reason",
         _enum_or_null,
         "An open issue, and the issue view of a pull request, has state_reason null. GitHub's "
