@@ -20,6 +20,15 @@ rules OpenAPI 3.0.3 itself states, nothing looser:
 - documentation-only keywords (descriptions, examples, titles, ``x-*`` extensions,
   ``discriminator``, ``readOnly``/``writeOnly``, ``deprecated``) are dropped; they validate nothing.
 
+Which description: the npm package is the newest *published* one (23.0.2 when this was written; its
+``api.github.com.json`` is API version 2022-11-28, where a label has no ``archived_*`` fields).
+githubkit-schemas 26.10.21 bundles a newer, unpublished one: API version 2026-03-10 from
+github/rest-api-description's ``descriptions-next`` (commit 755ee33), where labels require
+``archived_at`` and ``archived_by``. The JSON-schema checks follow the npm package (a regenerable,
+versioned source); the 2026-03-10 shapes are held by githubkit's own pydantic models in
+``test_clients.py`` (githubkit sends ``X-GitHub-Api-Version: 2026-03-10``), so the emulator satisfies
+both: labels carry ``archived_at``/``archived_by`` (null), which 2022-11-28 allows as extra fields.
+
 Where GitHub's real answers break the description, the fix is an erratum in ``errata.py`` with its
 reason and evidence, applied at validation time; the extract itself is never edited by hand.
 """
