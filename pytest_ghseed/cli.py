@@ -45,7 +45,6 @@ from pytest_ghseed.settings import (
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.store import ProjectStore
-    from pytest_ghseed.emulator import Emulator
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -171,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Serve the recorded pull requests (rebuilt from the cassettes) with GitHub's pagination, ETags "
         "and rate-limit headers, until Ctrl-C. `demo` without a cache serves the built-in demo.",
         "example:\n  ghseed serve posthog --port 8080\n"
-        "  then: Github(base_url='http://127.0.0.1:8080', auth=Auth.Token('ghseed-serve'))",
+        "  then: Github(base_url='http://127.0.0.1:8080', auth=Auth.Token('ghseed-serve'))\n"
+        "  any token (or none) is accepted: clients keep their own GITHUB_TOKEN",
     )
     _add_project(serve)
     serve.add_argument(
@@ -505,48 +505,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 # -- serve --------------------------------------------------------------------------------------------
 
-#: The token `ghseed serve` accepts (any other token is refused, as GitHub refuses unknown ones).
-SERVE_TOKEN = "ghseed-serve"
-SERVE_USER = "ghseed"
-#: Unauthenticated requests per window: generous, so a client without a token is not cut off at 60.
-SERVE_UNAUTHENTICATED_LIMIT = 100_000
-
-
-def serve_project(store: ProjectStore | None, host: str = "127.0.0.1", port: int = 0) -> Emulator:
-    """Start serving a cached project (``None``: the built-in demo) as a GitHub REST API; return it running.
-
-    The bodies are those the cassettes recorded (the last answer of each resource); only the PRs in
-    the snapshot are served when it can be read, so clients see what the fixtures see.
-    """
-    from dataclasses import replace
-
-    from pytest_ghseed.emulator import EmulatorConfig, Project, demo_config, start
-
-    tokens = {SERVE_TOKEN: SERVE_USER}
-    if store is None:
-        base = demo_config(host=host, port=port)
-        config = replace(
-            base, tokens={**base.tokens, **tokens}, unauthenticated_limit=SERVE_UNAUTHENTICATED_LIMIT
-        )
-        return start(config)
-    from pytest_ghseed.cache.rebuild import raw_from_cassettes
-
-    raw = raw_from_cassettes(store)
-    pulls = raw.pulls
-    if store.snapshot_path.is_file():
-        with contextlib.suppress(CacheError):
-            wanted = {pr.number for pr in store.read_snapshot().prs}
-            pulls = [pull for pull in pulls if int(pull["detail"]["number"]) in wanted]
-    project = Project.from_raw(raw.repo, pulls)
-    config = EmulatorConfig(
-        projects=(project,),
-        tokens=tokens,
-        unauthenticated_limit=SERVE_UNAUTHENTICATED_LIMIT,
-        host=host,
-        port=port,
-    )
-    return start(config)
-
 
 def _wait_for_interrupt() -> None:
     """Block until Ctrl-C (the server runs in its own thread); a seam for tests."""
@@ -558,6 +516,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     has_cache = store.is_ours()
     if not has_cache and not project.is_demo:
         store = _existing_store(args.project, args.cache_dir)  # raises the "record it with" error
+    from pytest_ghseed.emulator.serve import SERVE_TOKEN, serve_project
+
     try:
         emulator = serve_project(store if has_cache else None, args.host, args.port)
     except OSError as exc:
@@ -569,7 +529,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     with emulator:
         source = f"from {store.path}" if has_cache else "(built-in demo)"
         print(f"ghseed: serving {repository} {source} at {emulator.base_url}", flush=True)
-        print(f"  token: {SERVE_TOKEN}   (unauthenticated requests are served too)", flush=True)
+        print("  any token works (your GITHUB_TOKEN too), or none: read-only, local", flush=True)
         print(
             "  PyGithub: Github(base_url=" + repr(emulator.base_url) + f", auth=Auth.Token({SERVE_TOKEN!r}))",
             flush=True,

@@ -24,6 +24,9 @@ class UsageError(GhseedError):
 class FetchError(GhseedError):
     """Fetching from GitHub failed for a reason retries cannot fix."""
 
+    #: The HTTP status GitHub answered, when the failure was an answer (None: no answer, or not HTTP).
+    status: int | None = None
+
 
 class NotFound(FetchError):
     """GitHub answered 404: the repository or the resource does not exist (or the token cannot see it)."""

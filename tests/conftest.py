@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: a running emulator, a folder per test, and a guard against the internet.
+"""Fixtures shared across the suite: a running emulator, a folder per test, a guard against the internet,
+and the contract tests' count of validated responses in the terminal summary.
 
 Plain helpers (configs, constants, sample bodies) are in ``tests/helpers.py``.
 """
@@ -53,3 +54,35 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many responses the contract tests validated against GitHub's description, per server.
+
+    Each contract test records ``("contract:<server>", count)`` in its report's user properties,
+    which pytest-xdist carries back from its workers, so the sum is right with ``-n`` too.
+    """
+    counts: dict[str, int] = {}
+    failed = 0
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for key, value in getattr(report, "user_properties", ()):
+                if isinstance(key, str) and key.startswith("contract:"):
+                    name = key.removeprefix("contract:")
+                    counts[name] = counts.get(name, 0) + int(value)
+                    failed += outcome == "failed"
+    if counts:
+        from tests.contracts.contract import load_extract
+
+        source = load_extract()["source"]
+        detail = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+        verdict = (
+            f"{failed} contract test(s) found schema errors (see the failures above)"
+            if failed
+            else "0 schema errors outside the documented errata"
+        )
+        terminalreporter.write_sep("-", "contract")
+        terminalreporter.write_line(
+            f"{sum(counts.values())} responses validated against {source['package']} {source['version']} "
+            f"({detail}): {verdict}"
+        )

@@ -11,8 +11,9 @@ from github import Auth, Github
 
 from pytest_ghseed import seed
 from pytest_ghseed.cache.store import ProjectStore
-from pytest_ghseed.cli import SERVE_TOKEN, main, serve_project
+from pytest_ghseed.cli import main
 from pytest_ghseed.emulator import Emulator
+from pytest_ghseed.emulator.serve import SERVE_TOKEN, serve_project
 from pytest_ghseed.models import FetchParams, Snapshot
 from pytest_ghseed.settings import resolve_project
 from tests.helpers import REPO

@@ -256,3 +256,26 @@ def test_a_planned_pr_that_vanished_is_skipped_not_fatal(emulator_factory, tmp_p
     )
     assert [pr.number for pr in result.prs] == [1, 2]
     assert any("PR #999 no longer exists" in e.message for e in events if e.kind == "note")
+
+
+def test_a_server_without_repository_wide_comment_lists_is_crawled_per_pr(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """/pulls/comments and /issues/comments answer 404: one note, per-PR comment lists, the truth."""
+    emu = emulator_factory(n_prs=12, repo_comment_lists=False)
+    events: list[ProgressEvent] = []
+    result = fetch_pulls(
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-alice-1"],
+        workers=4,
+        on_event=events.append,
+    )
+    assert_same_prs(result.prs, emu.truth(REPO))
+    notes = [event.message for event in events if event.kind == "note"]
+    assert len(notes) == 1 and "HTTP 404" in notes[0] and "/pulls/comments" in notes[0]
+    asked = emu.stats.fetch_counts
+    assert any(re.search(r"/issues/\d+/comments", key) for key in asked), "per-PR lists were read"
+    assert emu.stats.responses_by_status.get(404) == 1, "the lists are not asked for again"

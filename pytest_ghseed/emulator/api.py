@@ -15,13 +15,25 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pytest_ghseed.emulator.data import COMMITS_CAP, FILES_CAP, Project, RawPull, list_item
+from pytest_ghseed.emulator.data import COMMITS_CAP, FILES_CAP, Project, RawPull, SyntheticProject, list_item
+from pytest_ghseed.emulator.diff import MISSING_HEADER, format_patch, unified_diff
+from pytest_ghseed.emulator.protocol import SUPPORTED_API_VERSIONS, Media
+from pytest_ghseed.emulator.views import (
+    complete_repo,
+    issue_json,
+    known_users,
+    live_repository_json,
+    profile_json,
+    root_json,
+)
 
 DOCS = "https://docs.github.com/rest"
+JSON_TYPE = "application/json; charset=utf-8"
 
 _REPO = re.compile(r"^/(?:repos/(?P<owner>[^/]+)/(?P<name>[^/]+)|repositories/(?P<id>\d+))(?P<rest>/.*)?$")
 _PULL_PART = re.compile(r"^/pulls/(?P<number>\d+)(?:/(?P<part>reviews|commits|files|comments))?$")
-_ISSUE_COMMENTS = re.compile(r"^/issues/(?P<number>\d+)/comments$")
+_ISSUE = re.compile(r"^/issues/(?P<number>\d+)(?P<comments>/comments)?$")
+_USER = re.compile(r"^/users/(?P<login>[^/]+)$")
 
 Query = Sequence[tuple[str, str]]
 
@@ -38,6 +50,9 @@ class ApiResult:
     link_path: str | None = None
     page: int = 1
     last_page: int = 1
+    content_type: str = JSON_TYPE
+    #: Headers of this representation beyond the usual ones (the diff's missing-patch count).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def error_body(status: int, message: str, documentation_url: str = DOCS) -> str:
@@ -112,16 +127,58 @@ def _list_pulls(project: Project, query: Query, resource: str) -> ApiResult:
     if state not in ("open", "closed", "all") or sort not in _SORT_KEYS or direction not in ("asc", "desc"):
         return ApiResult(422, error_body(422, "Validation Failed"), resource)
     key = _SORT_KEYS[sort]
-    details = [pull.detail for pull in project.pulls() if state in ("all", pull.detail["state"])]
+    details = [
+        pull.detail
+        for pull in project.pulls()
+        if state in ("all", pull.detail["state"]) and _branch_matches(pull.detail, params)
+    ]
     details.sort(key=lambda d: (key(d), d["number"]), reverse=direction == "desc")
     items = [list_item(detail) for detail in details]
     return paginate(items, query, resource, f"/repositories/{project.repo_id}/pulls")
 
 
-def _pull_part(project: Project, pull: RawPull, part: str | None, query: Query, resource: str) -> ApiResult:
+def _branch_matches(detail: Mapping[str, Any], params: Mapping[str, str]) -> bool:
+    """GitHub's ``base`` (a branch name) and ``head`` (``user:ref`` or ``org:ref``) filters.
+
+    A ``head`` without the ``owner:`` part is ignored, as GitHub ignores it (it then answers every
+    pull request: hub4j/github-api PR #538, PyGithub issue #1566). A pull request from a deleted fork
+    has no head label and matches no ``head``.
+    """
+    base = params.get("base")
+    if base is not None and (detail.get("base") or {}).get("ref") != base:
+        return False
+    head = params.get("head")
+    if head is None or ":" not in head:
+        return True
+    owner, _, ref = head.partition(":")
+    label = (detail.get("head") or {}).get("label")
+    if not label:
+        return False
+    label_owner, _, label_ref = str(label).partition(":")
+    return label_owner.lower() == owner.lower() and label_ref == ref
+
+
+def _pull_part(
+    project: Project, pull: RawPull, part: str | None, query: Query, resource: str, media: Media
+) -> ApiResult:
     number = pull.number
+    if part is None and media != "json":
+        files = pull.files[:FILES_CAP]
+        diff, missing = unified_diff(files, pull.detail.get("changed_files"))
+        text = diff if media == "diff" else format_patch(pull.detail, pull.commits[:COMMITS_CAP], diff)
+        return ApiResult(
+            200,
+            text,
+            f"{resource}#{media}",
+            content_type=f"application/vnd.github.{media}; charset=utf-8",
+            headers=((MISSING_HEADER, str(missing)),),
+        )
     if part is None:
         return ApiResult(200, _dump(pull.detail), resource)
+    if part == "issue":
+        return ApiResult(
+            200, _dump(issue_json(pull.detail, project.repo, len(pull.issue_comments))), resource
+        )
     lists: dict[str, tuple[list[dict[str, Any]], str]] = {
         "reviews": (pull.reviews, f"pulls/{number}/reviews"),
         "commits": (pull.commits[:COMMITS_CAP], f"pulls/{number}/commits"),
@@ -156,9 +213,43 @@ def _repo_comments(project: Project, kind: str, query: Query, resource: str) -> 
     return paginate(comments, query, resource, f"/repositories/{project.repo_id}/{kind}/comments")
 
 
-def resolve(projects: Mapping[str, Project], path: str, query: Query) -> ApiResult:
-    """Answer ``GET path?query`` from the projects (keyed by lower-case ``owner/name``)."""
+def _user(projects: Mapping[str, Project], login: str, resource: str) -> ApiResult:
+    """``GET /users/{login}``: a profile for any account the served bodies mention."""
+    for project in projects.values():
+        with project.lock:
+            user = known_users(project.repo, project.pulls()).get(login.lower())
+        if user is not None:
+            return ApiResult(200, _dump(profile_json(user)), resource)
+    return not_found(resource)
+
+
+def _repository(project: Project) -> dict[str, Any]:
+    if isinstance(project, SyntheticProject):
+        return live_repository_json(project.repo, project.pulls())
+    return complete_repo(project.repo)
+
+
+def resolve(
+    projects: Mapping[str, Project],
+    path: str,
+    query: Query,
+    *,
+    media: Media = "json",
+    repo_comment_lists: bool = True,
+) -> ApiResult:
+    """Answer ``GET path?query`` from the projects (keyed by lower-case ``owner/name``).
+
+    ``media`` is the representation asked for (a pull request's diff or patch); without
+    ``repo_comment_lists`` the repository-wide comment lists answer 404, as on servers without them.
+    """
     path = path.rstrip("/") or "/"
+    if path == "/":
+        return ApiResult(200, _dump(root_json()), "/")
+    if path == "/versions":
+        return ApiResult(200, _dump(list(SUPPORTED_API_VERSIONS)), "/versions")
+    user_match = _USER.match(path)
+    if user_match is not None:
+        return _user(projects, user_match["login"], path)
     match = _REPO.match(path)
     if match is None:
         return not_found(path)
@@ -173,20 +264,23 @@ def resolve(projects: Mapping[str, Project], path: str, query: Query) -> ApiResu
     resource = f"{canonical}?{urlencode(sorted(query))}" if query else canonical
     with project.lock:
         if rest == "":
-            return ApiResult(200, _dump(project.repo), resource)
+            return ApiResult(200, _dump(_repository(project)), resource)
         if rest == "/pulls":
             return _list_pulls(project, query, resource)
         if rest in ("/pulls/comments", "/issues/comments"):
+            if not repo_comment_lists:
+                return not_found(resource)
             return _repo_comments(project, rest.split("/")[1], query, resource)
         part_match = _PULL_PART.match(rest)
-        issue_match = _ISSUE_COMMENTS.match(rest)
+        issue_match = _ISSUE.match(rest)
         if part_match is not None:
             number, part = int(part_match["number"]), part_match["part"]
         elif issue_match is not None:
-            number, part = int(issue_match["number"]), "issue-comments"
+            number = int(issue_match["number"])
+            part = "issue-comments" if issue_match["comments"] else "issue"
         else:
             return not_found(resource)
         pull = project.pull(number)
         if pull is None:
             return not_found(resource)
-        return _pull_part(project, pull, part, query, resource)
+        return _pull_part(project, pull, part, query, resource, media if part is None else "json")

@@ -26,6 +26,12 @@ class EmulatorConfig:
     projects: tuple[ProjectSpec | Project, ...] = ()
     #: token -> user login; tokens of one user share one primary budget and one secondary state.
     tokens: Mapping[str, str] = field(default_factory=dict)
+    #: Accept any other token too, as this user (``ghseed serve``: read-only and local, so a client's
+    #: own GITHUB_TOKEN works as it is). None: unknown tokens get 401 Bad credentials, as on GitHub.
+    any_token_user: str | None = None
+    #: Serve the repository-wide comment lists (``/pulls/comments``, ``/issues/comments``); off, they
+    #: answer 404 like servers that lack them (some GitHub Enterprise versions, proxies).
+    repo_comment_lists: bool = True
     primary_limit: int = 5000
     window_seconds: float = 3600.0
     unauthenticated_limit: int = 60

@@ -134,7 +134,14 @@ class Project:
 
     @classmethod
     def from_raw(cls, repo: Mapping[str, Any], pulls: Iterable[RawPull | Mapping[str, Any]]) -> Project:
-        """Build a project from recorded bodies (``RawPull`` or mappings with the same field names)."""
+        """Build a project from recorded bodies (``RawPull`` or mappings with the same field names).
+
+        Fields GitHub's description requires that a recording lacks (made before they were kept, or
+        by an older emulator) are filled the documented way of :mod:`views`: ``network_count`` and
+        ``subscribers_count`` of the repository, ``archived_at``/``archived_by`` of labels.
+        """
+        from pytest_ghseed.emulator.views import complete_pull, complete_repo
+
         raw = [
             pull
             if isinstance(pull, RawPull)
@@ -148,7 +155,7 @@ class Project:
             )
             for pull in pulls
         ]
-        return cls(repo, raw)
+        return cls(complete_repo(repo), [complete_pull(pull) for pull in raw])
 
     @property
     def full_name(self) -> str:
@@ -644,6 +651,8 @@ class SyntheticProject(Project):
             "color": color,
             "default": name in ("bug", "enhancement", "documentation"),
             "description": description,
+            "archived_at": None,
+            "archived_by": None,
         }
 
     def _commits(

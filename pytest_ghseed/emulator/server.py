@@ -7,7 +7,6 @@ then the resource (with conditional requests answered 304 for free). Every respo
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import random
@@ -21,11 +20,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from pytest_ghseed.emulator.api import ApiResult, error_body, link_header, resolve
+from pytest_ghseed.emulator.api import JSON_TYPE, ApiResult, error_body, link_header, resolve
 from pytest_ghseed.emulator.config import EmulatorConfig, SecondaryVariant
 from pytest_ghseed.emulator.data import API, Project, SyntheticProject, login_id, pool_user
 from pytest_ghseed.emulator.limits import Quota, RateLimiter, Verdict
+from pytest_ghseed.emulator.protocol import (
+    VERSIONS_DOCS,
+    api_version_error,
+    etag_for,
+    media_type,
+    none_match,
+)
 from pytest_ghseed.emulator.stats import LogRecord, Stats, StatsCollector
+from pytest_ghseed.emulator.views import profile_json
 
 if TYPE_CHECKING:
     from pytest_ghseed.models import PullRequest
@@ -194,10 +201,7 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def etag_for(text: str) -> str:
-    """Weak ETag for a non-empty body, strong one for ``[]`` (as GitHub sends them); content-derived."""
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return f'"{digest}"' if text == "[]" else f'W/"{digest}"'
+__all__ = ["Emulator", "etag_for", "start"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -238,26 +242,29 @@ class _Handler(BaseHTTPRequestHandler):
         quota: Quota,
         request_id: str,
         extra: Mapping[str, str] | None = None,
+        content_type: str = JSON_TYPE,
     ) -> None:
         payload = b"" if text is None else text.encode()
         # The request stops counting as in flight before its answer can reach the client: otherwise a
         # client's next request could overlap it in the concurrency count without overlapping in fact.
         self._leave()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("X-RateLimit-Limit", str(quota.limit))
         self.send_header("X-RateLimit-Remaining", str(quota.remaining))
         self.send_header("X-RateLimit-Reset", str(quota.reset))
         self.send_header("X-RateLimit-Used", str(quota.used))
         self.send_header("X-RateLimit-Resource", "core")
-        self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
+        media = content_type.split(";", 1)[0].rsplit(".", 1)[-1] if "vnd.github" in content_type else "json"
+        self.send_header("X-GitHub-Media-Type", f"github.v3; format={media}")
         self.send_header("X-GitHub-Request-Id", request_id)
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         if status != 304:
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if status != 304:
+        # HEAD: the headers a GET would get, Content-Length included, and no body (RFC 9110, 9.3.2).
+        if status != 304 and self.command != "HEAD":
             self.wfile.write(payload)
 
     def _origin(self, prefix: str) -> str:
@@ -275,6 +282,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- verbs --------------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
+        self._read()
+
+    def do_HEAD(self) -> None:
+        self._read()
+
+    def _read(self) -> None:
+        """GET or HEAD: authenticate, check the API version, then serve (HEAD without the body)."""
         emu = self.emu
         request_id = emu._request_id()
         split = urlsplit(self.path)
@@ -285,15 +299,23 @@ class _Handler(BaseHTTPRequestHandler):
         path = path[len(prefix) :] or "/"
         query = parse_qsl(split.query, keep_blank_values=True)
         token = self._token()
-        user = emu.tokens.get(token) if token is not None else ""
+        user = emu.tokens.get(token, emu.config.any_token_user) if token is not None else ""
         identity = f"ip:{self.client_address[0]}" if token is None else user or ""
         now = time.time()
-        log = LogRecord(now, token or "", "GET", path, 0)
+        log = LogRecord(now, token or "", self.command, path, 0)
 
         if user is None:
             quota = emu.limiter.quota(f"ip:{self.client_address[0]}", now)
             emu._stats.record(log._replace(status=401), resource=None)
             self._send(401, error_body(401, "Bad credentials"), quota, request_id)
+            return
+
+        version_error = api_version_error(self.headers.get("X-GitHub-Api-Version"))
+        if version_error is not None:
+            # Refused before any work, so it costs no quota.
+            quota = emu.limiter.quota(identity, now)
+            emu._stats.record(log._replace(status=400), resource=None)
+            self._send(400, error_body(400, version_error, VERSIONS_DOCS), quota, request_id)
             return
 
         emu._stats.enter(user)
@@ -355,16 +377,22 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             result = ApiResult(200, json.dumps(_user_body(user)), "/user")
         else:
-            result = resolve(emu.projects, path, query)
+            result = resolve(
+                emu.projects,
+                path,
+                query,
+                media=media_type(self.headers.get("Accept")),
+                repo_comment_lists=emu.config.repo_comment_lists,
+            )
 
         quota = verdict.quota
-        extra: dict[str, str] = {}
+        extra: dict[str, str] = dict(result.headers)
         if result.status == 200:
             etag = etag_for(result.text)
             extra["ETag"] = etag
             extra["Cache-Control"] = "private, max-age=60, s-maxage=60"
             extra["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
-            if etag in _etags(self.headers.get("If-None-Match", "")):
+            if none_match(self.headers.get("If-None-Match"), etag):
                 # A revalidation that matches costs no quota, as on GitHub.
                 quota = emu.limiter.refund(identity, now)
                 emu._stats.record(log._replace(path=result.resource, status=304), resource=result.resource)
@@ -376,7 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
                 extra["Link"] = link
         text = result.text.replace(API, self._origin(prefix))
         emu._stats.record(log._replace(path=result.resource, status=result.status), resource=result.resource)
-        self._send(result.status, text, quota, request_id, extra)
+        self._send(result.status, text, quota, request_id, extra, result.content_type)
         emu.limiter.told(identity, verdict, quota, time.time())
 
     def _refusal(
@@ -415,10 +443,6 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
 
 
-def _etags(header: str) -> set[str]:
-    return {part.strip() for part in header.split(",") if part.strip()}
-
-
 def _rate_limit_body(core: Quota) -> dict[str, Any]:
     def entry(limit: int, remaining: int, used: int, reset: int) -> dict[str, int]:
         return {"limit": limit, "used": used, "remaining": remaining, "reset": reset}
@@ -444,24 +468,7 @@ def _rate_limit_body(core: Quota) -> dict[str, Any]:
 
 def _user_body(login: str) -> dict[str, Any]:
     """``GET /user``: the pool-style user object plus the profile keys of the authenticated user."""
-    created = "2015-01-01T00:00:00Z"
-    return {
-        **pool_user(login),
-        "name": login.capitalize(),
-        "company": None,
-        "blog": "",
-        "location": None,
-        "email": None,
-        "hireable": None,
-        "bio": None,
-        "twitter_username": None,
-        "public_repos": 3,
-        "public_gists": 0,
-        "followers": 1,
-        "following": 1,
-        "created_at": created,
-        "updated_at": created,
-    }
+    return profile_json(pool_user(login), name=login.capitalize(), public_repos=3, followers=1, following=1)
 
 
 def start(config: EmulatorConfig) -> Emulator:

@@ -148,7 +148,9 @@ class GitHubClient:
             message = self.scrubber.redact(decision.message)
             if decision.action is Action.FATAL:
                 error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
-                raise error(self._fatal_message(message, decision.reason, url, lease))
+                failure = error(self._fatal_message(message, decision.reason, url, lease))
+                failure.status = status
+                raise failure
             if decision.wait > self.pool.max_wait:
                 msg = (
                     f"GET {_path(url)}: {message}; that is longer than max_wait={self.pool.max_wait:.0f}s, so "

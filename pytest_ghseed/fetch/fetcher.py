@@ -269,7 +269,19 @@ class Fetcher:
                 "since": format_datetime(earliest),
                 "per_page": 100,
             }
-            response = self.client.get(f"/repos/{self.repo}{path}", query)
+            try:
+                response = self.client.get(f"/repos/{self.repo}{path}", query)
+            except FetchError as exc:
+                # Only an optimisation: a server without these lists (some GitHub Enterprise versions,
+                # proxies) or a token not allowed them still serves every PR's own comment lists.
+                if exc.status not in _OPTIONAL_LIST_STATUSES:
+                    raise
+                self._emit(
+                    "note",
+                    message=f"the repository-wide comment lists answered HTTP {exc.status} ({path}); reading "
+                    "each pull request's comments instead",
+                )
+                return found
             grouped: dict[int, list[Any]] = {}
             pages = iter(self.client.following(response))
             count = 1
@@ -557,6 +569,8 @@ _REPOSITORY_COMMENT_LISTS = (
     ("issue_comments", "/issues/comments", "issue_url"),
 )
 _LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
+#: Answers of a repository-wide comment list that mean "not here", not "stop the crawl".
+_OPTIONAL_LIST_STATUSES = (403, 404, 422)
 
 
 def _merge_comments(old: tuple[Any, ...], new_raw: list[Any]) -> tuple[Any, ...]:
