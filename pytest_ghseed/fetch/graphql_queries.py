@@ -96,7 +96,7 @@ class PageSizes:
     comments: int = 100
     review_requests: int = 100
     #: Review threads per PR: the only sub-list with a list under it, so the only one whose size costs.
-    threads: int = 3
+    threads: int = 1
     thread_comments: int = 100
 
     def __post_init__(self) -> None:

@@ -123,7 +123,7 @@ def prune(introspection: Mapping[str, Any]) -> dict[str, Any]:
         kept[name] = source
         wanted.extend(_named(f["type"]) for f in source.get("inputFields") or ())
 
-    scalars = [types[s] for s in sorted(_BUILTIN_SCALARS)]
+    scalars = [types[s] for s in sorted(_BUILTIN_SCALARS) if s in types]
     return {
         "__schema": {
             "queryType": {"name": "Query"},

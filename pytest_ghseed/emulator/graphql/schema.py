@@ -27,7 +27,9 @@ def _type_name(value: Any, info: Any, abstract: Any) -> str:
 
 def _bind(schema: GraphQLSchema) -> GraphQLSchema:
     big_int = schema.get_type("BigInt")
-    big_int.serialize = _big_int  # type: ignore[union-attr]
+    # graphql-core 3.3 calls coerce_output_value (serialize is its deprecated name): set both.
+    for hook in ("serialize", "coerce_output_value"):
+        setattr(big_int, hook, _big_int)
     for name in ("Actor", "RepositoryOwner", "RequestedReviewer"):
         schema.get_type(name).resolve_type = _type_name  # type: ignore[union-attr]
     return schema
