@@ -61,7 +61,6 @@ class ActorNode:
     """An account: ``User``, ``Bot``, ``Organization``, ``Mannequin`` (REST ``type``)."""
 
     def __init__(self, data: JSON) -> None:
-        self._data = data
         kind = str(data.get("type") or "User")
         self.typename = kind if kind in ("User", "Bot", "Organization", "Mannequin") else "User"
         self.login = graphql_login(str(data["login"]), self.typename)
