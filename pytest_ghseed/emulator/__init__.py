@@ -8,7 +8,8 @@ Start one with :func:`start` (it is a context manager)::
 
 It serves the repository, pull-request list, detail and sub-list endpoints with GitHub's
 pagination, ETags, rate-limit headers, primary and secondary limits and injectable faults, and
-records what clients did in :attr:`Emulator.stats`.
+records what clients did in :attr:`Emulator.stats`. ``POST /graphql`` answers GitHub's GraphQL API
+from the same data (see :mod:`pytest_ghseed.emulator.graphql`).
 """
 
 from pytest_ghseed.emulator.config import DEMO_TOKENS, EmulatorConfig, SecondaryVariant, demo_config

@@ -9,6 +9,9 @@ from typing import Any, Literal
 from pytest_ghseed.emulator.data import Project, ProjectSpec
 
 SecondaryVariant = Literal["retry-after", "reset", "none"]
+#: How an exhausted GraphQL budget is reported: GitHub's long-standing ``"type": "RATE_LIMITED"``, or
+#: the newer ``"type": "RATE_LIMIT", "code": "graphql_rate_limit"``.
+GraphqlRateLimitType = Literal["RATE_LIMITED", "RATE_LIMIT"]
 
 #: The demo's fixed tokens: two users, and one of them holds two tokens (which share one budget).
 DEMO_TOKENS: dict[str, str] = {
@@ -47,6 +50,15 @@ class EmulatorConfig:
     #: cannot tell either within a round trip). It is refused but not counted as a violation. 50 ms
     #: is a short round trip, and covers a loaded machine where client and emulator share one process.
     violation_grace_seconds: float = 0.05
+    #: GraphQL's primary budget per user and window, in points (GitHub: 5,000 an hour, beside REST's).
+    graphql_limit: int = 5000
+    graphql_rate_limit_type: GraphqlRateLimitType = "RATE_LIMITED"
+    #: GraphQL's secondary limit: points per ``secondary_window_seconds`` and user, where a query
+    #: weighs 1 and a mutation 5 (GitHub: 2,000 a minute); None turns it off.
+    graphql_secondary_points: int | None = 2000
+    #: Answer a GraphQL query whose connections return more nodes than this with GitHub's timeout
+    #: (502, "Something went wrong while executing your query..."); None: never.
+    graphql_timeout_nodes: int | None = None
     fault_5xx_rate: float = 0.0
     latency_seconds: float = 0.0
     fault_seed: int = 0

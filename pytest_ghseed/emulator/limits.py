@@ -41,6 +41,16 @@ class Verdict:
 
 
 @dataclass
+class _Budget:
+    """A primary budget of points that refills when its window ends (GraphQL's, beside REST's requests)."""
+
+    limit: int
+    used: int = 0
+    reset_at: float | None = None  # None until the first charge opens a window
+    exhausted_told_at: float = math.inf
+
+
+@dataclass
 class _Account:
     limit: int
     used: int = 0
@@ -56,6 +66,9 @@ class _Account:
     # in flight when the news went out could not have known.
     block_told_at: float = math.inf
     exhausted_told_at: float = math.inf
+    #: GraphQL: its own primary budget, and (time, points) of recent queries for the secondary limit.
+    graphql: _Budget | None = None
+    graphql_points: deque[tuple[float, int]] = field(default_factory=deque)
 
 
 class RateLimiter:
@@ -142,31 +155,122 @@ class RateLimiter:
             if account.injected:
                 variant, abuse = account.injected.popleft()
                 return self._trigger(account, now, variant, abuse)
-            too_concurrent = cfg.secondary_max_concurrent is not None and (
-                account.in_flight > cfg.secondary_max_concurrent
-            )
             too_fast = (
                 cfg.secondary_max_requests is not None and len(account.recent) > cfg.secondary_max_requests
             )
-            if too_concurrent or too_fast:
+            if self._too_concurrent(account) or too_fast:
                 return self._trigger(account, now, cfg.secondary_variant, False)
             if account.reset_at is None:
                 account.reset_at = now + cfg.window_seconds
             account.used += 1
             return Verdict("ok", self._quota(account, now))
 
-    def _trigger(self, account: _Account, now: float, variant: SecondaryVariant, abuse: bool) -> Verdict:
+    def _too_concurrent(self, account: _Account) -> bool:
+        limit = self.config.secondary_max_concurrent
+        return limit is not None and account.in_flight > limit
+
+    def _trigger(
+        self,
+        account: _Account,
+        now: float,
+        variant: SecondaryVariant,
+        abuse: bool,
+        budget: _Budget | None = None,
+    ) -> Verdict:
         account.blocked_until = now + self.config.secondary_block_seconds
         account.block_told_at = math.inf
         account.block_variant, account.block_abuse = variant, abuse
-        return self._secondary(account, now, variant, abuse, violation=False)
+        return self._secondary(account, now, variant, abuse, violation=False, budget=budget)
 
     def _secondary(
-        self, account: _Account, now: float, variant: SecondaryVariant, abuse: bool, *, violation: bool
+        self,
+        account: _Account,
+        now: float,
+        variant: SecondaryVariant,
+        abuse: bool,
+        *,
+        violation: bool,
+        budget: _Budget | None = None,
     ) -> Verdict:
-        quota = self._quota(account, now)
+        # The headers of a refusal describe the budget of the resource asked (core, or graphql).
+        quota = self._quota(account, now) if budget is None else self._budget_quota(budget, now)
         if variant == "reset":
             # GitHub's other shape: no Retry-After, remaining untouched, reset at the block's end.
             quota = Quota(quota.limit, quota.remaining, quota.used, math.ceil(account.blocked_until))
         wait = max(1, math.ceil(account.blocked_until - now))
         return Verdict("secondary", quota, violation, variant, wait, abuse)
+
+    # -- GraphQL: its own budget of points; the secondary state (blocks, concurrency) is the account's --
+
+    def _budget(self, identity: str, now: float) -> tuple[_Account, _Budget]:
+        account = self._account(identity)
+        self._roll_window(account, now)
+        budget = account.graphql
+        if budget is None:
+            # GitHub's GraphQL API has no unauthenticated budget (it answers 401 first anyway).
+            limit = 0 if identity.startswith("ip:") else self.config.graphql_limit
+            budget = account.graphql = _Budget(limit)
+        if budget.reset_at is not None and now >= budget.reset_at:
+            budget.used, budget.reset_at, budget.exhausted_told_at = 0, None, math.inf
+        return account, budget
+
+    def _budget_quota(self, budget: _Budget, now: float) -> Quota:
+        reset_at = budget.reset_at if budget.reset_at is not None else now + self.config.window_seconds
+        return Quota(budget.limit, max(0, budget.limit - budget.used), budget.used, math.ceil(reset_at))
+
+    def graphql_quota(self, identity: str, now: float) -> Quota:
+        """The current GraphQL budget of an identity, without charging anything."""
+        with self._lock:
+            _, budget = self._budget(identity, now)
+            return self._budget_quota(budget, now)
+
+    def admit_graphql(self, identity: str, now: float, sent_at: float, points: int) -> Verdict:
+        """The gate before a GraphQL query is read: secondary limits, then an exhausted budget.
+
+        ``points`` is the query's weight for the secondary limit (GitHub: 1 for a query, 5 for a
+        mutation), which is not its primary cost: that is charged by :meth:`charge_graphql` once the
+        query is analysed. Nothing is charged here.
+        """
+        cfg = self.config
+        with self._lock:
+            account, budget = self._budget(identity, now)
+            if now < account.blocked_until:
+                told = sent_at >= account.block_told_at + cfg.violation_grace_seconds
+                return self._secondary(
+                    account, now, account.block_variant, account.block_abuse, violation=told, budget=budget
+                )
+            if budget.reset_at is not None and budget.used >= budget.limit:
+                told = sent_at >= budget.exhausted_told_at + cfg.violation_grace_seconds
+                return Verdict("primary", self._budget_quota(budget, now), violation=told)
+            recent = account.graphql_points
+            recent.append((now, points))
+            while recent and recent[0][0] <= now - cfg.secondary_window_seconds:
+                recent.popleft()
+            if account.injected:
+                variant, abuse = account.injected.popleft()
+                return self._trigger(account, now, variant, abuse, budget)
+            cap = cfg.graphql_secondary_points
+            too_many_points = cap is not None and sum(p for _, p in recent) > cap
+            if self._too_concurrent(account) or too_many_points:
+                return self._trigger(account, now, cfg.secondary_variant, False, budget)
+            return Verdict("ok", self._budget_quota(budget, now))
+
+    def charge_graphql(self, identity: str, now: float, cost: int) -> Quota | None:
+        """Charge an analysed query ``cost`` points; None (nothing charged) when fewer remain."""
+        with self._lock:
+            _, budget = self._budget(identity, now)
+            if cost > budget.limit - budget.used:
+                return None
+            if cost > 0:
+                if budget.reset_at is None:
+                    budget.reset_at = now + self.config.window_seconds
+                budget.used += cost
+            return self._budget_quota(budget, now)
+
+    def told_graphql(self, identity: str, quota: Quota, sent_at: float) -> None:
+        """Note that a GraphQL answer showing an empty budget (remaining 0) went out."""
+        if quota.remaining > 0:
+            return
+        with self._lock:
+            _, budget = self._budget(identity, sent_at)
+            budget.exhausted_told_at = min(budget.exhausted_told_at, sent_at)

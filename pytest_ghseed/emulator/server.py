@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pytest_ghseed.emulator.api import JSON_TYPE, ApiResult, error_body, link_header, resolve
 from pytest_ghseed.emulator.config import EmulatorConfig, SecondaryVariant
 from pytest_ghseed.emulator.data import API, Project, SyntheticProject, login_id, pool_user
+from pytest_ghseed.emulator.graphql.endpoint import GRAPHQL_PATHS, serve_graphql
 from pytest_ghseed.emulator.limits import Quota, RateLimiter, Verdict
 from pytest_ghseed.emulator.protocol import (
     VERSIONS_DOCS,
@@ -243,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
         request_id: str,
         extra: Mapping[str, str] | None = None,
         content_type: str = JSON_TYPE,
+        resource: str = "core",
     ) -> None:
         payload = b"" if text is None else text.encode()
         # The request stops counting as in flight before its answer can reach the client: otherwise a
@@ -254,9 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-RateLimit-Remaining", str(quota.remaining))
         self.send_header("X-RateLimit-Reset", str(quota.reset))
         self.send_header("X-RateLimit-Used", str(quota.used))
-        self.send_header("X-RateLimit-Resource", "core")
+        self.send_header("X-RateLimit-Resource", resource)
+        version = "v4" if resource == "graphql" else "v3"
         media = content_type.split(";", 1)[0].rsplit(".", 1)[-1] if "vnd.github" in content_type else "json"
-        self.send_header("X-GitHub-Media-Type", f"github.v3; format={media}")
+        self.send_header("X-GitHub-Media-Type", f"github.{version}; format={media}")
         self.send_header("X-GitHub-Request-Id", request_id)
         for key, value in (extra or {}).items():
             self.send_header(key, value)
@@ -351,7 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/rate_limit":
             quota = emu.limiter.quota(identity, now)
             emu._stats.record(log._replace(status=200), resource=None)
-            self._send(200, json.dumps(_rate_limit_body(quota)), quota, request_id)
+            graphql = emu.limiter.graphql_quota(identity, now)
+            self._send(200, json.dumps(_rate_limit_body(quota, graphql)), quota, request_id)
             return
 
         verdict = emu.limiter.admit(identity, now, log.time)
@@ -440,10 +444,16 @@ class _Handler(BaseHTTPRequestHandler):
         quota = emu.limiter.quota(f"ip:{self.client_address[0]}", time.time())
         self._send(404, error_body(404, "Not Found"), quota, emu._request_id())
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path in GRAPHQL_PATHS:
+            serve_graphql(self)
+            return
+        self._not_allowed()
+
+    do_PUT = do_PATCH = do_DELETE = _not_allowed
 
 
-def _rate_limit_body(core: Quota) -> dict[str, Any]:
+def _rate_limit_body(core: Quota, graphql: Quota) -> dict[str, Any]:
     def entry(limit: int, remaining: int, used: int, reset: int) -> dict[str, int]:
         return {"limit": limit, "used": used, "remaining": remaining, "reset": reset}
 
@@ -453,7 +463,7 @@ def _rate_limit_body(core: Quota) -> dict[str, Any]:
         "resources": {
             "core": core_entry,
             "search": entry(30, 30, 0, int(time.time()) + 60),
-            "graphql": entry(5000, 5000, 0, hour),
+            "graphql": entry(graphql.limit, graphql.remaining, graphql.used, graphql.reset),
             "integration_manifest": entry(5000, 5000, 0, hour),
             "source_import": entry(100, 100, 0, int(time.time()) + 60),
             "code_scanning_upload": entry(1000, 1000, 0, hour),

@@ -39,6 +39,8 @@ class Stats:
     max_concurrency_by_user: dict[str, int] = field(default_factory=dict)
     fetch_counts: dict[str, int] = field(default_factory=dict)
     log: tuple[LogRecord, ...] = ()
+    #: GraphQL points charged to all users' GraphQL budgets.
+    graphql_points: int = 0
 
     @property
     def duplicate_fetches(self) -> int:
@@ -67,6 +69,7 @@ class StatsCollector:
             self._fetches: Counter[str] = Counter()
             self._secondary_hits = 0
             self._violations = 0
+            self._graphql_points = 0
             self._max_all = 0
             self._max_by_user: dict[str, int] = {}
             self._log: deque[LogRecord] = deque(maxlen=self._log_size)
@@ -90,9 +93,12 @@ class StatsCollector:
         resource: str | None,
         secondary_hit: bool = False,
         violation: bool = False,
+        points: int = 0,
     ) -> None:
-        """Count one answered request; ``resource`` is its canonical path+query when it was a GET."""
+        """Count one answered request; ``resource`` is its canonical path+query when it was a GET;
+        ``points`` what a GraphQL query was charged."""
         with self._lock:
+            self._graphql_points += points
             self._by_token[record.token] += 1
             self._by_status[record.status] += 1
             self._secondary_hits += secondary_hit
@@ -119,4 +125,5 @@ class StatsCollector:
                 max_concurrency_by_user=dict(self._max_by_user),
                 fetch_counts=dict(self._fetches),
                 log=tuple(self._log),
+                graphql_points=self._graphql_points,
             )
