@@ -44,9 +44,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     # Same directory as the target: os.replace is atomic only within one file system.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp creates 0600; a cache meant to be committed and shared gets the usual mode.
+        # mkstemp creates 0600; a replaced file keeps its own mode (a private export stays private),
+        # a new one gets the usual mode (a cache meant to be committed and shared).
         if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~UMASK)
+            try:
+                mode = path.stat().st_mode & 0o7777
+            except OSError:
+                mode = 0o666 & ~UMASK
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

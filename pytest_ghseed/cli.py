@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project(export)
     export.add_argument("--format", required=True, choices=FORMATS, help="jsonl (whole PRs) or csv (summary)")
     export.add_argument("--output", type=Path, help="file to write (atomically); default: stdout")
+    export.add_argument("--force", action="store_true", help="replace --output if it exists")
 
     clear = _subcommand(
         commands,
@@ -378,6 +379,14 @@ def _selected_stores(project_name: str | None, cache_dir: Path) -> list[ProjectS
     from pytest_ghseed.cache.layout import project_folders
     from pytest_ghseed.cache.store import ProjectStore
 
+    if not cache_dir.is_dir():
+        # A misconfigured hook or CI step must not pass on a cache that is not there.
+        what = "is not a folder" if cache_dir.exists() else "does not exist"
+        msg = (
+            f"the cache dir {cache_dir} {what}; point --cache-dir at the folder that holds the recordings, "
+            "or record one with `ghseed fetch PROJECT`"
+        )
+        raise CacheError(msg)
     if project_name is not None:
         return [_existing_store(project_name, cache_dir)]
     return [ProjectStore(cache_dir, folder) for folder in project_folders(cache_dir)]
@@ -489,10 +498,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(finding.describe())
     if findings:
         leaks = sum(1 for f in findings if f.kind == "secret")
+        steps = []
+        if leaks:
+            steps.append("remove the secrets (e.g. `ghseed clear PROJECT` and fetch again)")
+        if leaks < len(findings):
+            steps.append("follow the step each problem names")
         print(
             f"ghseed: error: verify found {len(findings)} problem(s) ({leaks} secret(s)) in {cache_dir}; "
-            "remove the secrets (e.g. `ghseed clear PROJECT` and fetch again) "
-            "or run `ghseed rebuild PROJECT`",
+            + "; ".join(steps),
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -550,6 +563,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from pytest_ghseed.export import render
 
     store = _existing_store(args.project, args.cache_dir)
+    if args.output is not None:
+        _check_export_target(args.output, args.cache_dir, force=args.force)
     snapshot = store.read_snapshot()
     text = render(snapshot.prs, args.format)
     if args.output is None:
@@ -566,6 +581,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _check_export_target(output: Path, cache_dir: Path, *, force: bool) -> None:
+    """Never write into the cache, through a link, or over a file without ``--force``."""
+    resolved_cache = cache_dir.resolve()
+    target = output.parent.resolve() / output.name
+    if target == resolved_cache or resolved_cache in target.parents:
+        msg = f"--output {output} is inside the cache dir {cache_dir}; write the export elsewhere"
+        raise UsageError(msg)
+    if output.is_symlink():
+        msg = f"--output {output} is a symbolic link; name the file itself"
+        raise UsageError(msg)
+    if output.exists() and not force:
+        msg = f"--output {output} exists; pass --force to replace it, or name another file"
+        raise UsageError(msg)
+    if output.exists() and not output.is_file():
+        msg = f"--output {output} is not a file; name a file"
+        raise UsageError(msg)
 
 
 # -- clear --------------------------------------------------------------------------------------------

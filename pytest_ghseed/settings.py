@@ -75,6 +75,12 @@ class Project:
         return self.name == DEMO_PROJECT
 
 
+def project_name_of_folder(folder: str) -> str:
+    """The project name that the CLI accepts for a cache folder: ``owner__repo`` -> ``owner/repo``."""
+    owner, sep, repo = folder.partition("__")
+    return f"{owner}/{repo}" if sep and _FULL_NAME.match(f"{owner}/{repo}") else folder
+
+
 def resolve_project(name: str, aliases: Mapping[str, str] | None = None) -> Project:
     """Turn a project name into a ``Project``; a malformed name is a usage error saying what fits."""
     raw = name.strip()

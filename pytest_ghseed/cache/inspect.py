@@ -153,6 +153,21 @@ def verify_project(
 
     snapshot: Snapshot | None = None
     metadata: Metadata | None = None
+    name = store.project
+    if not store.snapshot_path.exists() and not store.metadata_path.exists():
+        progress = read_progress(store.checkpoint_path)
+        state = (
+            f"an unfinished fetch ({progress.fetched} of {progress.planned} PRs)"
+            if progress is not None and progress.readable
+            else "nothing recorded"
+        )
+        problem(
+            store.path,
+            f"holds {state} and no finished recording: finish it with `ghseed fetch {name} --cache-dir "
+            f"{store.cache_dir}`, or remove it with `ghseed clear {name} --cache-dir {store.cache_dir}`",
+        )
+        counts = {"files": len(files), "cassettes": len(store.layout.cassettes()), "prs": 0}
+        return findings, counts
     try:
         snapshot = store.read_snapshot()
     except CacheError as exc:
@@ -161,6 +176,18 @@ def verify_project(
         metadata = store.read_metadata()
     except CacheError as exc:
         problem(store.metadata_path, str(exc))
+    if snapshot is not None and metadata is not None:
+        if snapshot.repository.full_name != metadata.repository:
+            problem(
+                store.snapshot_path,
+                f"holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}",
+            )
+        if not store.snapshot_matches(metadata):
+            problem(
+                store.metadata_path,
+                "describes another snapshot.json than the one beside it (a save interrupted between the two "
+                f"files, or an edit); run `ghseed fetch {name} --cache-dir {store.cache_dir}` to repair it",
+            )
     if metadata is not None and metadata.schema_version != SCHEMA_VERSION:
         problem(store.metadata_path, f"schema_version {metadata.schema_version}, expected {SCHEMA_VERSION}")
     if snapshot is not None and metadata is not None and metadata.pr_count != len(snapshot.prs):
@@ -189,6 +216,15 @@ def _compare_with_cassettes(
     except CacheError as exc:
         problem(store.cassette_dir, str(exc))
         return
+    if rebuilt.repository.full_name != snapshot.repository.full_name:
+        problem(
+            store.cassette_dir,
+            f"the cassettes record {rebuilt.repository.full_name!r}, the snapshot {snapshot.repository.full_name!r}",
+        )
+        return
+    foreign = _foreign_requests(store, snapshot)
+    if foreign:
+        problem(store.cassette_dir, f"requests of another repository are recorded here: {foreign}")
     ours = {pr.number: pr.to_dict() for pr in snapshot.prs}
     theirs = {pr.number: pr.to_dict() for pr in rebuilt.prs}
     if set(ours) != set(theirs):
@@ -197,15 +233,35 @@ def _compare_with_cassettes(
         problem(
             store.snapshot_path,
             f"PRs differ from the cassettes (only in snapshot: {_numbers(only_snapshot)}; "
-            f"only in cassettes: {_numbers(only_cassettes)}); run `ghseed rebuild {store.name}`",
+            f"only in cassettes: {_numbers(only_cassettes)}); run "
+            f"`ghseed rebuild {store.project} --cache-dir {store.cache_dir}`",
         )
         return
     differ = [n for n in sorted(ours) if ours[n] != theirs[n]]
     if differ:
         problem(
             store.snapshot_path,
-            f"PR(s) {_numbers(differ)} differ from their cassettes; run `ghseed rebuild {store.name}`",
+            f"PR(s) {_numbers(differ)} differ from their cassettes; run "
+            f"`ghseed rebuild {store.project} --cache-dir {store.cache_dir}`",
         )
+
+
+def _foreign_requests(store: ProjectStore, snapshot: Snapshot) -> str | None:
+    """The first recorded request that is not of this repository, or None."""
+    import urllib.parse
+
+    from pytest_ghseed.cache.cassettes import load_interactions
+
+    own = (f"/repos/{snapshot.repository.full_name}".casefold(), f"/repositories/{snapshot.repository.id}")
+    for path in store.layout.cassettes():
+        try:
+            for interaction in load_interactions(path):
+                route = urllib.parse.urlsplit(interaction.uri).path.removeprefix("/api/v3")
+                if not any(route.casefold() == p or route.casefold().startswith(p + "/") for p in own):
+                    return f"{path.name}: {interaction.method} {route}"[:200]
+        except CacheError:
+            continue  # reported by the comparison already
+    return None
 
 
 def _numbers(numbers: list[int], limit: int = 10) -> str:

@@ -50,7 +50,7 @@ def rebuild_project(store: ProjectStore) -> Snapshot:
     except CacheError as exc:
         msg = (
             f"cannot rebuild {store.name}: no usable metadata.json ({exc}). Without it the cassettes are "
-            f"the traffic of an unfinished fetch; finish it with `ghseed fetch {store.name} --cache-dir "
+            f"the traffic of an unfinished fetch; finish it with `ghseed fetch {store.project} --cache-dir "
             f"{store.cache_dir}`"
         )
         raise CacheError(msg) from None
@@ -65,7 +65,7 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
     if not files:
         msg = (
             f"no cassettes in {store.cassette_dir}: nothing to rebuild from. "
-            f"Fetch with `ghseed fetch {store.name} --cache-dir {store.cache_dir}`"
+            f"Fetch with `ghseed fetch {store.project} --cache-dir {store.cache_dir}`"
         )
         raise CacheError(msg)
     repository: Repository | None = None
@@ -237,9 +237,7 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
     """
     files = store.layout.cassettes()
     if not files:
-        msg = (
-            f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `ghseed fetch {store.name}`"
-        )
+        msg = f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `ghseed fetch {store.project} --cache-dir {store.cache_dir}`"
         raise CacheError(msg)
     repo_text: str | None = None
     raws: list[dict[str, Any]] = []

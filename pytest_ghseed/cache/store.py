@@ -25,6 +25,7 @@ from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading
+from pytest_ghseed.settings import project_name_of_folder
 
 
 class ProjectStore:
@@ -35,6 +36,8 @@ class ProjectStore:
         self.cache_dir = self.layout.cache_dir
         self.path = self.layout.path
         self.name = folder
+        #: The project's name as the ``ghseed`` command takes it (for the commands messages suggest).
+        self.project = project_name_of_folder(folder)
 
     # -- paths (the layout's, for callers that hold a store) ---------------------------------------
 
@@ -94,7 +97,7 @@ class ProjectStore:
             if version != SCHEMA_VERSION:
                 msg = (
                     f"{self.snapshot_path} has schema_version {version!r}; this pytest-ghseed reads "
-                    f"{SCHEMA_VERSION}. Run `ghseed rebuild {self.name} --cache-dir {self.cache_dir}` to "
+                    f"{SCHEMA_VERSION}. Run `ghseed rebuild {self.project} --cache-dir {self.cache_dir}` to "
                     "rebuild it from the cassettes"
                 )
                 raise IncompatibleSchema(msg)
@@ -107,7 +110,7 @@ class ProjectStore:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            msg = f"{path} does not exist; record it with `ghseed fetch {self.name} --cache-dir {self.cache_dir}`"
+            msg = f"{path} does not exist; record it with `ghseed fetch {self.project} --cache-dir {self.cache_dir}`"
             raise MissingFile(msg) from None
         except OSError as exc:
             msg = f"cannot read {path}: {exc.strerror or exc}; check its permissions"
