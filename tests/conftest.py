@@ -11,6 +11,10 @@ import pytest
 
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, ProjectSpec, start
 
+# The Django integration's tests need Django configured for their whole process: test_django_contrib.py
+# runs them in a subprocess with their own pytest.ini.
+collect_ignore = ["django_suite"]
+
 REPO = "acme/widgets"
 #: Tokens of the shared test emulator: alice holds two (one budget), bob one. Not token-shaped on purpose
 #: in most tests; the scrubbing tests use token-shaped ones.
