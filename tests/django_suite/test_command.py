@@ -109,6 +109,12 @@ def test_errors_are_command_errors_that_say_what_to_do(
     cache = ["--cache-dir", str(tmp_path), "--base-url", emulator.base_url]
     with pytest.raises(CommandError, match="project 'not a name' is neither owner/repo"):
         run("--project", "not a name", *cache)
+    with pytest.raises(CommandError, match=re.escape("--base-url 'ftp://x' is not an http(s) URL")):
+        run("--project", WIDGETS, "--base-url", "ftp://x")
+    with pytest.raises(CommandError, match="invalid choice: 'sometimes'"):
+        run("--project", WIDGETS, "--record-mode", "sometimes")
+    with pytest.raises(CommandError, match="--max-wait must be 0 or more seconds, got '-1'"):
+        run("--project", WIDGETS, "--max-wait", "-1")
     with pytest.raises(CommandError, match="acme/missing"):
         run("--project", "acme/missing", *cache)
     monkeypatch.setenv("GITHUB_TOKENS", "tok-wrong")

@@ -63,14 +63,22 @@ def _base_url(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _plain(text: str) -> str:
+    return text
+
+
 class _Stream:
-    """A plain text stream over Django's OutputWrapper, which would end every write with a newline."""
+    """A plain text stream over Django's OutputWrapper.
+
+    The wrapper would end every write with a newline (breaking the progress bar's carriage returns) and
+    colour stderr as an error on a terminal; progress is neither.
+    """
 
     def __init__(self, wrapper: OutputWrapper) -> None:
         self._wrapper = wrapper
 
     def write(self, text: str) -> int:
-        self._wrapper.write(text, ending="")
+        self._wrapper.write(text, style_func=_plain, ending="")
         return len(text)
 
     def flush(self) -> None:
@@ -156,6 +164,13 @@ class Command(BaseCommand):
             help="database alias to seed (default: the seeder's `using`, normally 'default')",
         )
 
+    @property
+    def _progress(self) -> _Stream:
+        return _Stream(self.stderr)
+
+    def _progress_line(self, line: str) -> None:
+        self._progress.write(line + "\n")
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             seeder = self._seeder(options["seeder"], options["database"])
@@ -205,7 +220,7 @@ class Command(BaseCommand):
             raise CommandError(msg)
 
     def _fetch(self, name: str, cache_dir: Path, options: dict[str, Any]) -> FetchedProject:
-        renderer = progress_renderer(_Stream(self.stderr))
+        renderer = progress_renderer(self._progress)
         try:
             fetched = fetch_project(
                 name,
@@ -221,7 +236,7 @@ class Command(BaseCommand):
         finally:
             renderer.finish()
         for note in fetched.notes:
-            self.stderr.write(f"note: {note}")
+            self.stderr.write(f"note: {note}", style_func=self.style.WARNING)
         how = {"cache": "from the cache", "fetched": "fetched", "refreshed": "refreshed"}.get(
             fetched.source, fetched.source
         )
@@ -233,7 +248,7 @@ class Command(BaseCommand):
 
     def _seed(self, seeder: RealProjectSeeder, fetched: FetchedProject, *, dry_run: bool) -> None:
         report = seed_snapshot(
-            seeder, fetched.name, fetched.snapshot, dry_run=dry_run, progress=self.stderr.write
+            seeder, fetched.name, fetched.snapshot, dry_run=dry_run, progress=self._progress_line
         )
         if dry_run:
             self.stdout.write(f"{fetched.name}: dry run, nothing written; {report.prs} PRs would give:")
