@@ -19,6 +19,7 @@ from pytest_ghseed.settings import (
     aliases_from_pyproject,
     parse_base_url,
     parse_choice,
+    parse_positive_int,
     resolve_project,
 )
 
@@ -36,7 +37,15 @@ class TextSink(Protocol):
     def isatty(self) -> bool: ...
 
 
-__all__ = ["RECORD_MODES", "FetchedProject", "fetch_project", "parse_base_url", "progress_renderer"]
+# Re-exported: the command parses its options with the core's parsers, through this one module.
+__all__ = [
+    "RECORD_MODES",
+    "FetchedProject",
+    "fetch_project",
+    "parse_base_url",
+    "parse_positive_int",
+    "progress_renderer",
+]
 
 #: The ``ghseed fetch`` defaults, so that the command and ``ghseed fetch`` select the same pull requests.
 DEFAULT_MAX_PRS = 100

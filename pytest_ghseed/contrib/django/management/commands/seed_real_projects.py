@@ -9,8 +9,9 @@ traceback.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
@@ -26,41 +27,35 @@ from pytest_ghseed.contrib.django.source import (
     FetchedProject,
     fetch_project,
     parse_base_url,
+    parse_positive_int,
     progress_renderer,
 )
 from pytest_ghseed.errors import GhseedError, UsageError
 
+T = TypeVar("T")
 
-def _positive_int(what: str) -> Any:
-    def convert(value: str) -> int:
+
+def _argument(parse: Callable[[str, str], T], what: str) -> Callable[[str], T]:
+    """An argparse ``type=`` from one of pytest-ghseed's parsers: its message becomes argparse's error."""
+
+    def convert(value: str) -> T:
         try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1:
-            msg = f"{what} must be a whole number of at least 1, got {value!r}"
-            raise argparse.ArgumentTypeError(msg)
-        return number
+            return parse(value, what)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
 
 
-def _seconds(value: str) -> float:
+def _parse_seconds(value: str, what: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
     if not seconds >= 0:  # also refuses nan
-        msg = f"--max-wait must be 0 or more seconds, got {value!r}"
-        raise argparse.ArgumentTypeError(msg)
+        msg = f"{what} must be 0 or more seconds, got {value!r}"
+        raise UsageError(msg)
     return seconds
-
-
-def _base_url(value: str) -> str:
-    try:
-        return parse_base_url(value, "--base-url")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _plain(text: str) -> str:
@@ -111,7 +106,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--max-prs",
-            type=_positive_int("--max-prs"),
+            type=_argument(parse_positive_int, "--max-prs"),
             default=DEFAULT_MAX_PRS,
             help=f"how many of the most recent pull requests per project (default {DEFAULT_MAX_PRS})",
         )
@@ -131,18 +126,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--base-url",
-            type=_base_url,
+            type=_argument(parse_base_url, "--base-url"),
             help="GitHub API URL (default GITHUB_API_URL or https://api.github.com; Enterprise: https://HOST/api/v3)",
         )
         parser.add_argument(
             "--workers",
-            type=_positive_int("--workers"),
+            type=_argument(parse_positive_int, "--workers"),
             default=DEFAULT_WORKERS,
             help=f"parallel fetch threads (default {DEFAULT_WORKERS})",
         )
         parser.add_argument(
             "--max-wait",
-            type=_seconds,
+            type=_argument(_parse_seconds, "--max-wait"),
             default=DEFAULT_MAX_WAIT,
             help=(
                 "longest wait for a rate-limit reset, in seconds, before stopping (default "
