@@ -15,6 +15,10 @@ import pytest
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, start
 from tests.helpers import make_config
 
+# The Django integration's tests need Django configured for their whole process: test_django_contrib.py
+# runs them in a subprocess with their own pytest.ini.
+collect_ignore = ["django_suite"]
+
 
 @pytest.fixture
 def emulator_factory() -> Iterator[Callable[..., Emulator]]:

@@ -1095,10 +1095,10 @@ def test_works_beside_pytest_recording(pytester: pytest.Pytester, emu: Emulator)
 
 
 def test_importing_the_plugin_loads_no_heavy_module() -> None:
-    """`import pytest_ghseed.plugin` imports neither PyGithub, vcrpy, factory-boy nor graphql-core."""
+    """`import pytest_ghseed.plugin` imports neither PyGithub, vcrpy, factory-boy, graphql-core nor Django."""
     code = (
         "import sys, pytest_ghseed.plugin\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('github', 'vcr', 'factory', 'graphql'))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('github', 'vcr', 'factory', 'graphql', 'django'))\n"
         "print(heavy)\n"
         "sys.exit(1 if heavy else 0)\n"
     )

@@ -1,0 +1,1 @@
+"""An engineering-metrics app: team members, pull requests, reviews, commits, files and comments."""

@@ -1,0 +1,10 @@
+"""The metrics app."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MetricsConfig(AppConfig):
+    name = "metrics"
+    verbose_name = "Engineering metrics"
