@@ -260,8 +260,13 @@ def load_cached(store: ProjectStore, notes: list[str], project: Project | None =
         except MissingFile:
             metadata = None
         except CorruptFile as exc:
-            # The snapshot is whole (written before the metadata); only the ETags are lost.
+            # The snapshot is whole (written before the metadata): it is used, and described again
+            # (only the ETags and the list of covered selections are lost).
             notes.append(f"{_quarantined(store, exc)} The snapshot itself is intact and is used.")
+            name = project.name if project is not None else store.project
+            store.save(
+                snapshot, Metadata.describe(name, snapshot, base_url=""), store.snapshot_path.read_bytes()
+            )
             metadata = None
         if metadata is not None and snapshot.repository.full_name != metadata.repository:
             why = f"it holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}"
@@ -312,12 +317,21 @@ def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata)
 
 def _settle(store: ProjectStore) -> list[str]:
     """Finish or clean what an interrupted run left (the lock is held): temp files, a done checkpoint."""
-    from pytest_ghseed.checkpoint import discard, read_progress
+    from pytest_ghseed.checkpoint import data_log_path, discard, read_progress
 
     notes = store.clear_leftovers()
     metadata = _metadata_or_none(store)
-    for checkpoint in (store.checkpoint_path, store.layout.refresh_checkpoint):
+    for checkpoint in (
+        store.checkpoint_path,
+        store.layout.refresh_checkpoint,
+        store.layout.repair_checkpoint,
+    ):
         progress = read_progress(checkpoint)
+        if progress is not None and not progress.readable and metadata is not None:
+            # Nothing can resume from it, and a finished recording stands: set it aside, never delete.
+            moved = [store.quarantine(p).name for p in (checkpoint, data_log_path(checkpoint)) if p.exists()]
+            notes.append(f"{checkpoint.name} is unusable; moved aside ({', '.join(moved)})")
+            continue
         if (
             progress is not None
             and progress.completed

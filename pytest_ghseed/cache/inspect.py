@@ -21,7 +21,7 @@ from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.rebuild import snapshot_from_cassettes
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.checkpoint import read_progress
-from pytest_ghseed.errors import CacheError
+from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot
 from pytest_ghseed.secrets import Scrubber, Token
 
@@ -213,6 +213,14 @@ def _compare_with_cassettes(
     """The snapshot must be what the cassettes say: same PRs, same values."""
     try:
         rebuilt = snapshot_from_cassettes(store, metadata)
+    except CorruptFile as exc:
+        where = f"--cache-dir {store.cache_dir}"
+        problem(
+            store.cassette_dir,
+            f"{exc}; set it aside with `ghseed rebuild {store.project} {where}`, then "
+            f"`ghseed fetch {store.project} {where}` records it again",
+        )
+        return
     except CacheError as exc:
         problem(store.cassette_dir, str(exc))
         return

@@ -192,6 +192,12 @@ class Emulator:
         return f"{n & 0xFFFF:04X}:{(n * 40503) & 0xFFFF:04X}:{n * 7919:X}:{n * 104729:X}:{int(time.time()):X}"
 
 
+#: The largest request body read (a GraphQL query is a few kilobytes).
+MAX_BODY_BYTES = 1024 * 1024
+#: Hosts the GitHub CLI talks plain HTTP to in development mode (``GH_HOST=github.localhost``).
+_DEVELOPMENT_HOSTS = ("api.github.localhost", "github.localhost")
+
+
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up mid-answer (a killed fetch, Ctrl-C) is normal here, not an error to print."""
 
@@ -271,9 +277,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def _origin(self, prefix: str) -> str:
-        # Links and bodies name the address the client used, so clients never leave this host.
-        host = self.headers.get("Host") or f"{self.emu.config.host}:{self.emu.port}"
-        return f"http://{host}{prefix}"
+        """The address links and bodies name: the one the client used, if it is one of ours.
+
+        A client reaching the server as ``localhost`` (or, through a proxy, as the GitHub CLI's
+        development host ``api.github.localhost``) must stay on that address; any other ``Host`` header
+        (a hostile client's) is not copied into bodies: the server's own address is used.
+        """
+        own = f"{self.emu.config.host}:{self.emu.port}"
+        host = (self.headers.get("Host") or "").strip()
+        port = f":{self.emu.port}"
+        ours = {own, f"127.0.0.1{port}", f"localhost{port}", f"[::1]{port}", *_DEVELOPMENT_HOSTS}
+        return f"http://{host if host in ours else own}{prefix}"
 
     def _token(self) -> str | None:
         header = self.headers.get("Authorization", "")
@@ -436,10 +450,35 @@ class _Handler(BaseHTTPRequestHandler):
         extra = {"Retry-After": str(verdict.retry_after)} if verdict.variant == "retry-after" else {}
         return status, error_body(status, message, SECONDARY_DOCS), extra
 
+    def read_body(self) -> bytes | None:
+        """The request body, or None after answering 400/413 for a Content-Length that is not a size we read.
+
+        Checked before anything is read: a non-number (``abc``) or a huge one (``1e12``) from a hostile
+        client gets a clear refusal, and the connection is closed (its unread body would poison it).
+        """
+        text = (self.headers.get("Content-Length") or "0").strip()
+        emu = self.emu
+        quota = emu.limiter.quota(f"ip:{self.client_address[0]}", time.time())
+        if not text.isdigit():
+            self.close_connection = True
+            self._send(
+                400,
+                error_body(400, f"Content-Length must be a number of bytes, got {text[:40]!r}"),
+                quota,
+                emu._request_id(),
+            )
+            return None
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            message = f"Request body too large: {length} bytes; at most {MAX_BODY_BYTES} are read"
+            self._send(413, error_body(413, message), quota, emu._request_id())
+            return None
+        return self.rfile.read(length) if length else b""
+
     def _not_allowed(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        if self.read_body() is None:
+            return
         emu = self.emu
         quota = emu.limiter.quota(f"ip:{self.client_address[0]}", time.time())
         self._send(404, error_body(404, "Not Found"), quota, emu._request_id())

@@ -126,13 +126,16 @@ class GitHubClient:
                 answer = self._transport().send(lease.account.token, url, params, request_headers)
                 status, headers, body = answer.status, answer.headers, answer.body
                 data: Any = None
+                unreadable: str | None = None
                 if status in (200, 304):
                     try:
                         data = json.loads(body) if body and status == 200 else None
                         ok = True
-                    except (ValueError, RecursionError):
+                    except (ValueError, RecursionError) as exc:
                         # A 200 that is not JSON (a proxy's error page), or JSON nested absurdly deep:
                         # as transient as a 5xx.
+                        what = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+                        unreadable = f"an answer that is {what} (HTTP 200, {len(body)} bytes)"
                         status, body = None, ""
             finally:
                 # Whatever happened, the lease goes back: a leaked one would count as in flight forever.
@@ -142,7 +145,13 @@ class GitHubClient:
                 return Response(status=status, headers=headers or {}, data=data, url=url)
             kind = failure_kind(status, headers or {}, body)
             decision = decide(
-                status, headers or {}, body, now=self._clock.now(), attempt=attempts[kind], policy=self.policy
+                status,
+                headers or {},
+                body,
+                now=self._clock.now(),
+                attempt=attempts[kind],
+                policy=self.policy,
+                unreadable=unreadable,
             )
             attempts[kind] += 1
             message = self.scrubber.redact(decision.message)

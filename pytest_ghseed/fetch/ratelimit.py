@@ -174,10 +174,12 @@ def decide(
     attempt: int,
     policy: RetryPolicy = _DEFAULT_POLICY,
     rng: random.Random | None = None,
+    unreadable: str | None = None,
 ) -> Decision:
     """Decide whether and how long to wait after a failed request.
 
-    ``status`` is ``None`` for a connection error (no response). ``attempt`` counts the previous
+    ``status`` is ``None`` for a connection error (no response), or for an answer that could not be
+    read (``unreadable`` then says what it was, e.g. a 200 whose body is not JSON). ``attempt`` counts the previous
     attempts of this request for the same reason, 0 on the first failure. ``now`` is epoch seconds,
     compared with ``x-ratelimit-reset``. Jitter draws from ``rng``, so a seeded rng gives repeatable
     waits.
@@ -190,7 +192,9 @@ def decide(
     message = _message(body)
 
     if status is None:
-        return _backoff_request(Reason.CONNECTION, "connection error", None, attempt, policy, rng)
+        return _backoff_request(
+            Reason.CONNECTION, unreadable or "connection error", None, attempt, policy, rng
+        )
     if status == 202:
         # "Accepted": GitHub is still computing the answer and asks to come back (statistics endpoints).
         return _backoff_request(

@@ -34,8 +34,9 @@ _MUTATION = re.compile(r"^\s*mutation\b")
 def serve_graphql(handler: _Handler) -> None:
     """Answer one GraphQL POST on ``handler``'s connection."""
     emu = handler.emu
-    length = int(handler.headers.get("Content-Length") or 0)
-    raw = handler.rfile.read(length) if length else b""
+    raw = handler.read_body()
+    if raw is None:
+        return
     request_id = emu._request_id()
     token = handler._token()
     user = emu.tokens.get(token) if token is not None else None
@@ -59,7 +60,7 @@ def serve_graphql(handler: _Handler) -> None:
 def _decode(raw: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw or b"null")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 
