@@ -44,7 +44,7 @@ from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, ProjectLayou
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator import start
 from pytest_ghseed.models import FetchParams
-from pytest_ghseed.settings import Project
+from pytest_ghseed.projects import Project
 
 TARGET_VS_JSON = 2.0
 TARGET_VS_VCR = 100.0

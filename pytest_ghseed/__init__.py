@@ -61,10 +61,10 @@ def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = DEFAULT_CACH
     ``CacheError`` naming the command that records it.
     """
     from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.projects import find_aliases, resolve_project
     from pytest_ghseed.seed import load_cached, record_command
-    from pytest_ghseed.settings import aliases_from_pyproject, resolve_project
 
-    resolved = resolve_project(project, aliases_from_pyproject(Path.cwd()))
+    resolved = resolve_project(project, find_aliases(Path.cwd()))
     folder = Path(cache_dir)
     snapshot = load_cached(ProjectStore(folder, resolved.folder), [])
     if snapshot is None:

@@ -32,16 +32,10 @@ from pytest_ghseed.defaults import (
 from pytest_ghseed.errors import CacheError, CorruptFile, GhseedError, UsageError
 from pytest_ghseed.export import CSV_FIELDS, FORMATS
 from pytest_ghseed.models import FetchParams
+from pytest_ghseed.parsing import parse_base_url, parse_choice, parse_date, parse_positive_int, parse_seconds
 from pytest_ghseed.progress import ProgressRenderer, StreamOutput
-from pytest_ghseed.settings import (
-    Project,
-    aliases_from_pyproject,
-    parse_base_url,
-    parse_choice,
-    parse_date,
-    parse_positive_int,
-    resolve_project,
-)
+from pytest_ghseed.projects import Project, find_aliases, resolve_project
+from pytest_ghseed.settings import check_date_range
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.store import ProjectStore
@@ -53,7 +47,11 @@ class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` owns every exit code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        # argparse says "argument --max-prs: --max-prs must be ..."; our parsers name the option already.
+        prefix, _, rest = message.partition(": ")
+        if prefix.startswith("argument ") and rest.startswith(prefix.removeprefix("argument ").split("/")[0]):
+            message = rest
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _typed(parse: Callable[[str, str], object], what: str) -> Callable[[str], object]:
@@ -117,7 +115,7 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-wait",
-        type=float,
+        type=_typed(parse_seconds, "--max-wait"),
         default=DEFAULT_MAX_WAIT,
         help=f"longest wait for a rate-limit reset before giving up, in seconds (default {DEFAULT_MAX_WAIT:.0f})",
     )
@@ -311,7 +309,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from pytest_ghseed.cache.store import ProjectStore
     from pytest_ghseed.seed import FetchOptions, ensure
 
-    project = resolve_project(args.project, aliases_from_pyproject(Path.cwd()))
+    project = resolve_project(args.project, find_aliases(Path.cwd()))
+    check_date_range(args.since, args.until, "--since and --until")
     params = FetchParams(
         max_prs=None if args.all_prs else args.max_prs,
         state=args.state,
@@ -319,9 +318,6 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         since=args.since,
         until=args.until,
     )
-    if args.max_wait < 0:
-        msg = f"--max-wait must be 0 or more seconds, got {args.max_wait}"
-        raise UsageError(msg)
     options = FetchOptions(
         base_url=args.base_url,
         workers=args.workers,
@@ -359,7 +355,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 def _store_of(project_name: str, cache_dir: Path) -> tuple[Project, ProjectStore]:
     from pytest_ghseed.cache.store import ProjectStore
 
-    project = resolve_project(project_name, aliases_from_pyproject(Path.cwd()))
+    project = resolve_project(project_name, find_aliases(Path.cwd()))
     return project, ProjectStore(cache_dir, project.folder)
 
 
@@ -659,7 +655,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from pytest_ghseed.seed import FetchOptions, ensure
 
     project = resolve_project("demo")
-    params = FetchParams(max_prs=None)
+    params = FetchParams()  # what `ghseed fetch demo` records: one demo, whichever command made it
     output = StreamOutput(sys.stderr)
     # FetchOptions() without base_url: seed starts the embedded emulator for `demo` (127.0.0.1 only).
     try:

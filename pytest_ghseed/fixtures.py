@@ -75,18 +75,23 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture(scope="session")
 def ghseed_selection(request: pytest.FixtureRequest) -> Selection:
-    """Which project and parameters this test's data comes from (command line > marker > ini)."""
+    """Which project and parameters this test's data comes from (marker > command line > ini)."""
     marker = dict(request.param) if hasattr(request, "param") else None
+    problem: str | None = None
+    selection: Selection | None = None
     if marker and _POSITIONAL in marker:
-        msg = (
+        problem = (
             f"@pytest.mark.ghseed takes keyword arguments only ({', '.join(MARKER_KEYS)}), "
             f"got positional {marker[_POSITIONAL]!r}"
         )
-        pytest.fail(msg, pytrace=False)
-    try:
-        selection = _settings(request).select(marker)
-    except UsageError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    else:
+        try:
+            selection = _settings(request).select(marker)
+        except UsageError as exc:
+            problem = str(exc)
+    # Failed outside the except block: one message, not two chained ones.
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     if selection is None:
         pytest.skip(NO_PROJECT)
     return selection
@@ -106,12 +111,9 @@ def ghseed_snapshots(request: pytest.FixtureRequest) -> Mapping[str, Snapshot]:
         pytest.skip(NO_PROJECT)
     snapshots: dict[str, Snapshot] = {}
     for project in settings.projects:
+        # Every configured project, asked for by name, with the session's other parameters.
         selection = settings.select({"project": project.name})
         assert selection is not None
-        # The command line's first project wins over a marker; here every project is asked for by name.
-        selection = Selection(
-            project=project, max_prs=selection.max_prs, state=selection.state, since=selection.since
-        )
         snapshots[project.name] = ghseed_session(request.config).load(request.config, selection)
     return MappingProxyType(snapshots)
 

@@ -27,18 +27,10 @@ from pytest_ghseed.defaults import (
     STATES,
 )
 from pytest_ghseed.errors import UsageError
+from pytest_ghseed.parsing import parse_choice, parse_date, parse_duration, parse_positive_int, parse_seed
 from pytest_ghseed.reporting import merge_summary, summary_lines
 from pytest_ghseed.session import GhseedSession, ghseed_session, session_key
-from pytest_ghseed.settings import (
-    CommandLine,
-    IniFile,
-    parse_choice,
-    parse_date,
-    parse_duration,
-    parse_positive_int,
-    parse_seed,
-    resolve_settings,
-)
+from pytest_ghseed.settings import CommandLine, IniFile, resolve_settings
 
 _MODES = " | ".join(RECORD_MODES)
 
@@ -224,8 +216,8 @@ _INI_TEXT_KEYS = (
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "ghseed(project=None, max_prs=None, state=None): select the GitHub project data this test receives "
-        "(precedence: command line > marker > ini).",
+        "ghseed(project=None, max_prs=None, state=None, since=None, until=None): the GitHub data this test "
+        "needs; wins over --ghseed-* options and ini keys for the keys it names.",
     )
     try:
         settings = resolve_settings(
@@ -277,7 +269,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = ghseed_session(config)
-    lines = summary_lines(state.summary, state.settings.seed)
+    configured = tuple((p.name, p.full_name) for p in state.settings.projects)
+    lines = summary_lines(state.summary, state.settings.seed, configured=configured)
     if lines:
         terminalreporter.section("ghseed")
         for line in lines:

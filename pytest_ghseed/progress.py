@@ -120,6 +120,7 @@ class ProgressRenderer:
         self._clock = clock
         self._last_status = float("-inf")
         self._last_decile = -1
+        self._last_line = ""  # the final event repeats the last tenth's line: shown once
         self._lock = threading.Lock()
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -140,6 +141,7 @@ class ProgressRenderer:
                     self.output.end_status()
                 return
             decile = 10 * event.prs_done // event.prs_total if event.prs_total else 10
-            if event.kind in ("plan", "done") or decile > self._last_decile:
+            if (event.kind in ("plan", "done") or decile > self._last_decile) and text != self._last_line:
                 self._last_decile = decile
+                self._last_line = text
                 self.output.line(text)

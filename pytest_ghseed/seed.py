@@ -41,8 +41,8 @@ from pytest_ghseed.errors import (
 )
 from pytest_ghseed.models import FetchParams, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.projects import Project
 from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
-from pytest_ghseed.settings import Project
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.cassettes import CassetteRecorder

@@ -89,13 +89,18 @@ class GhseedSession:
     def load(self, config: pytest.Config, selection: Selection) -> Snapshot:
         """The snapshot for ``selection``, fetched or loaded once per session; skip/fail as configured."""
         from pytest_ghseed.models import FetchParams
-        from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
+        from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure, record_command
 
         settings = self.settings
         with self._lock:
             outcome = self._outcomes.get(selection.key)
             if outcome is None:
-                params = FetchParams(max_prs=selection.max_prs, state=selection.state, since=selection.since)
+                params = FetchParams(
+                    max_prs=selection.max_prs,
+                    state=selection.state,
+                    since=selection.since,
+                    until=selection.until,
+                )
                 output = TerminalOutput(config)
                 try:
                     outcome = ensure(
@@ -113,7 +118,15 @@ class GhseedSession:
                 finally:
                     output.end_status()
                 self._outcomes[selection.key] = outcome
-                if not isinstance(outcome, GhseedError):
+                if isinstance(outcome, CacheMissing):
+                    self.summary[f"{selection.project.name} (missing)"] = {
+                        "project": selection.project.name,
+                        "repository": selection.project.full_name,
+                        "source": "missing",
+                        "outcome": "failed" if settings.missing == "fail" else "were skipped",
+                        "command": record_command(selection.project, settings.cache_dir),
+                    }
+                elif not isinstance(outcome, GhseedError):
                     self._note(config, selection, outcome)
         if isinstance(outcome, CacheMissing):
             if settings.missing == "fail":

@@ -1,18 +1,15 @@
-"""Project names and run settings shared by the pytest plugin and the ``ghseed`` command.
-
-A project is named by a preset (``posthog``), any ``owner/repo``, or a user alias. Each resolves to
-the repository's full name and to the folder that holds its cache.
+"""Run settings of the pytest plugin: the layers (command line, marker, ini, environment, default),
+merged into one typed ``Settings``, and the selection of data each test receives.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal
 
 from pytest_ghseed.defaults import (
     DEFAULT_CACHE_DIR,
@@ -29,191 +26,23 @@ from pytest_ghseed.defaults import (
     RecordMode,
 )
 from pytest_ghseed.errors import UsageError
+from pytest_ghseed.parsing import (
+    parse_base_url,
+    parse_choice,
+    parse_date,
+    parse_duration,
+    parse_positive_int,
+    parse_seed,
+)
+from pytest_ghseed.projects import Project, load_aliases, resolve_project
 
-_Choice = TypeVar("_Choice", bound=str)
+# -- precedence: what a test needs (marker) > command line > ini > environment > default ------------------
 
-#: Well-known repositories with busy pull-request history, by short name.
-PRESETS: dict[str, str] = {
-    "posthog": "PostHog/posthog",
-    "sentry": "getsentry/sentry",
-    "django": "django/django",
-    "pytest": "pytest-dev/pytest",
-    "cpython": "python/cpython",
-    "react": "facebook/react",
-    "kubernetes": "kubernetes/kubernetes",
-    "vscode": "microsoft/vscode",
-    "rails": "rails/rails",
-    # Served by the built-in emulator: no token, no network.
-    "demo": "ghseed/demo",
-}
-
-DEMO_PROJECT = "demo"
-
-_OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
-_REPO = r"[A-Za-z0-9._-]{1,100}"
-_FULL_NAME = re.compile(rf"^({_OWNER})/({_REPO})$")
-_ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Project:
-    """A resolved project: the name the user gave, the repository, and its cache folder name."""
-
-    name: str
-    full_name: str
-
-    @property
-    def folder(self) -> str:
-        """Cache folder name: the short name, or ``owner__repo`` (owners cannot contain ``_``)."""
-        if "/" in self.name:
-            owner, repo = self.full_name.split("/", 1)
-            return f"{owner}__{repo}"
-        return self.name
-
-    @property
-    def is_demo(self) -> bool:
-        return self.name == DEMO_PROJECT
-
-
-def project_name_of_folder(folder: str) -> str:
-    """The project name that the CLI accepts for a cache folder: ``owner__repo`` -> ``owner/repo``."""
-    owner, sep, repo = folder.partition("__")
-    return f"{owner}/{repo}" if sep and _FULL_NAME.match(f"{owner}/{repo}") else folder
-
-
-def resolve_project(name: str, aliases: Mapping[str, str] | None = None) -> Project:
-    """Turn a project name into a ``Project``; a malformed name is a usage error saying what fits."""
-    raw = name.strip()
-    if not raw:
-        msg = "the project name is empty; give a preset (e.g. posthog), owner/repo, or an alias"
-        raise UsageError(msg)
-    user_aliases = dict(aliases or {})
-    if raw in user_aliases:
-        target = user_aliases[raw]
-        if not _FULL_NAME.match(target):
-            msg = f"alias {raw!r} points to {target!r}, which is not owner/repo; fix the alias"
-            raise UsageError(msg)
-        return Project(name=raw, full_name=target)
-    lowered = raw.lower()
-    if lowered in PRESETS:
-        return Project(name=lowered, full_name=PRESETS[lowered])
-    if _FULL_NAME.match(raw):
-        return Project(name=raw, full_name=raw)
-    known = ", ".join(sorted({*PRESETS, *user_aliases}))
-    msg = (
-        f"project {name!r} is neither owner/repo (e.g. PostHog/posthog) nor a known name ({known}); "
-        "use owner/repo or add an alias"
-    )
-    raise UsageError(msg)
-
-
-def aliases_from_pyproject(start: Path) -> dict[str, str]:
-    """User aliases from the nearest ``pyproject.toml`` (``[tool.ghseed.aliases]``) at or above ``start``.
-
-    The same table serves the ``ghseed`` command; inside pytest, the ``ghseed_aliases`` ini key does.
-    """
-    import tomllib
-
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if not candidate.is_file():
-            continue
-        try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            msg = f"cannot read aliases from {candidate}: {exc}; fix the file or remove [tool.ghseed.aliases]"
-            raise UsageError(msg) from None
-        table = data.get("tool", {}).get("ghseed", {}).get("aliases", {})
-        if not isinstance(table, dict):
-            msg = f'[tool.ghseed.aliases] in {candidate} must be a table of name = "owner/repo"'
-            raise UsageError(msg)
-        return parse_aliases([f"{name} = {target}" for name, target in table.items()])
-    return {}
-
-
-def parse_aliases(lines: list[str] | str) -> dict[str, str]:
-    """Aliases written one per line as ``name = owner/repo`` (ini style)."""
-    entries = lines.splitlines() if isinstance(lines, str) else lines
-    aliases: dict[str, str] = {}
-    for entry in entries:
-        text = entry.strip()
-        if not text or text.startswith("#"):
-            continue
-        name, sep, target = text.partition("=")
-        name, target = name.strip(), target.strip()
-        if not sep or not _ALIAS.match(name) or not _FULL_NAME.match(target):
-            msg = f"alias line {entry!r} is not `name = owner/repo` (name in lower case letters, digits, ._-)"
-            raise UsageError(msg)
-        aliases[name] = target
-    return aliases
-
-
-def parse_base_url(value: str, what: str) -> str:
-    """An http(s) API URL without a trailing slash; a usage error naming the value otherwise."""
-    from urllib.parse import urlparse
-
-    text = value.strip()
-    parsed = urlparse(text)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        msg = (
-            f"{what} {value!r} is not an http(s) URL; use https://api.github.com, or "
-            "https://HOST/api/v3 for GitHub Enterprise Server"
-        )
-        raise UsageError(msg)
-    return text.rstrip("/")
-
-
-def parse_positive_int(value: str, what: str) -> int:
-    """An integer >= 1, or a usage error naming the option and the value."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        msg = f"{what} must be a whole number of at least 1, got {value!r}"
-        raise UsageError(msg)
-    return number
-
-
-def parse_choice(value: str, allowed: tuple[_Choice, ...], what: str) -> _Choice:
-    """One of ``allowed``, or a usage error naming the allowed values and the value given."""
-    for choice in allowed:
-        if value == choice:
-            return choice
-    msg = f"{what} must be one of {', '.join(allowed)}; got {value!r}"
-    raise UsageError(msg)
-
-
-def parse_date(value: str, what: str) -> datetime:
-    """An ISO date or datetime (``2024-01-31`` or ``2024-01-31T12:00:00Z``), as aware UTC."""
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        msg = f"{what} must be an ISO date like 2024-01-31 or 2024-01-31T12:00:00Z; got {value!r}"
-        raise UsageError(msg) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
-_UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-
-
-def parse_duration(value: str, what: str) -> float:
-    """``90``, ``90s``, ``15m``, ``12h``, ``7d``, ``2w`` -> seconds."""
-    match = _DURATION.match(value.strip().lower())
-    if not match:
-        msg = f"{what} must be a duration like 90s, 15m, 12h, 7d or 2w; got {value!r}"
-        raise UsageError(msg)
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-# -- run settings: precedence CLI > marker > ini > env > default --------------------------------------
-
-#: Keys that a ``@pytest.mark.ghseed(...)`` marker may set.
-MARKER_KEYS = ("project", "max_prs", "state")
+#: Keys that a ``@pytest.mark.ghseed(...)`` marker may set: the data a test needs. A marker wins over
+#: the command line and the ini file for them (the command line sets the default for unmarked tests);
+#: policy (record mode, offline, cache dir, base URL, workers) is the command line's alone.
+MARKER_KEYS = ("project", "max_prs", "state", "since", "until")
+ALL_PRS: Literal["all"] = "all"
 
 
 def is_ci(environ: Mapping[str, str]) -> bool:
@@ -228,26 +57,46 @@ def default_record_mode(environ: Mapping[str, str] | None = None) -> RecordMode:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which data a test gets: a project and the fetch parameters."""
+    """Which data a test gets: a project and the fetch parameters (``max_prs`` None: every PR)."""
 
     project: Project
     max_prs: int | None
     state: PullState
     since: datetime | None
+    until: datetime | None = None
 
     @property
     def key(self) -> str:
         """A short id, used in test ids and cache keys."""
-        return f"{self.project.name}-{self.max_prs or 'all'}-{self.state}"
+        key = f"{self.project.name}-{self.max_prs or ALL_PRS}-{self.state}"
+        for bound in (self.since, self.until):
+            if bound is not None:
+                key += f"-{bound.date().isoformat()}"
+        return key
 
 
 @dataclass(frozen=True, slots=True)
 class SelectionLayer:
-    """One layer's values of the fields a marker may also set; ``None`` where the layer says nothing."""
+    """One layer's values of the fields a marker may also set; ``None`` where the layer says nothing.
+
+    ``max_prs`` is a number, or ``"all"`` for every pull request.
+    """
 
     project: Project | None = None
-    max_prs: int | None = None
+    max_prs: int | Literal["all"] | None = None
     state: PullState | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def over(self, lower: SelectionLayer) -> SelectionLayer:
+        """This layer where it says something, ``lower`` elsewhere."""
+        return SelectionLayer(
+            project=self.project or lower.project,
+            max_prs=self.max_prs if self.max_prs is not None else lower.max_prs,
+            state=self.state or lower.state,
+            since=self.since or lower.since,
+            until=self.until or lower.until,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,14 +138,13 @@ class IniFile:
 class Settings:
     """Everything the plugin needs, resolved from the command line, ini file and environment.
 
-    ``command_line`` and ``configured`` keep the marker-overridable values apart, because a marker
-    sits between them in precedence: command line > marker > ini > default.
+    ``command_line`` and ``configured`` (ini and defaults) are kept apart because a marker sits
+    above both for the data it names.
     """
 
     projects: tuple[Project, ...]
     record_mode: RecordMode
     cache_dir: Path
-    since: datetime | None
     workers: int
     base_url: str | None
     max_age: float | None
@@ -306,42 +154,74 @@ class Settings:
     command_line: SelectionLayer
     configured: SelectionLayer
 
+    @property
+    def since(self) -> datetime | None:
+        """The created-since bound of unmarked tests."""
+        return self.command_line.over(self.configured).since
+
     def select(self, marker: Mapping[str, object] | None = None) -> Selection | None:
         """The selection for a test with this marker's keyword arguments; None when no project is set."""
-        marker = marker or {}
-        unknown = sorted(set(marker) - set(MARKER_KEYS))
-        if unknown:
-            msg = (
-                f"@pytest.mark.ghseed got unknown argument(s) {', '.join(unknown)}; "
-                f"it takes {', '.join(MARKER_KEYS)}"
-            )
-            raise UsageError(msg)
-        project = self.command_line.project
-        if project is None and marker.get("project") is not None:
-            project = resolve_project(str(marker["project"]), self.aliases)
-        project = project or self.configured.project
-        if project is None:
+        layer = parse_marker(marker or {}, self.aliases).over(self.command_line).over(self.configured)
+        if layer.project is None:
             return None
-        max_prs = self.command_line.max_prs
-        if max_prs is None and marker.get("max_prs") is not None:
-            raw = marker["max_prs"]
-            max_prs = raw if isinstance(raw, int) else parse_positive_int(str(raw), "ghseed marker max_prs")
-        if max_prs is None:
-            max_prs = self.configured.max_prs
-        state = self.command_line.state
-        if state is None and marker.get("state") is not None:
-            state = parse_choice(str(marker["state"]), STATES, "ghseed state")
         return Selection(
-            project=project,
-            max_prs=max_prs,
-            state=state or self.configured.state or DEFAULT_STATE,
-            since=self.since,
+            project=layer.project,
+            max_prs=None if layer.max_prs in (None, ALL_PRS) else int(layer.max_prs),
+            state=layer.state or DEFAULT_STATE,
+            since=layer.since,
+            until=layer.until,
         )
 
 
-def _given(*values: str | None) -> str | None:
-    """The first value that is set (not None, not blank)."""
-    return next((value for value in values if value is not None and value.strip()), None)
+def parse_marker(marker: Mapping[str, object], aliases: Mapping[str, str]) -> SelectionLayer:
+    """A ``@pytest.mark.ghseed(...)``'s arguments, checked with the same rules and words as the options."""
+    unknown = sorted(set(marker) - set(MARKER_KEYS))
+    if unknown:
+        msg = f"@pytest.mark.ghseed got unknown argument(s) {', '.join(unknown)}; it takes {', '.join(MARKER_KEYS)}"
+        raise UsageError(msg)
+
+    def given(key: str) -> object:
+        return marker.get(key)
+
+    project = given("project")
+    max_prs = given("max_prs")
+    state = given("state")
+    layer = SelectionLayer(
+        project=None if project is None else resolve_project(str(project), aliases),
+        max_prs=None if max_prs is None else parse_max_prs(max_prs, "ghseed marker max_prs"),
+        state=None if state is None else parse_choice(str(state), STATES, "ghseed marker state"),
+        since=_marker_date(given("since"), "ghseed marker since"),
+        until=_marker_date(given("until"), "ghseed marker until"),
+    )
+    check_date_range(layer.since, layer.until, "the ghseed marker's since and until")
+    return layer
+
+
+def parse_max_prs(value: object, what: str) -> int | Literal["all"]:
+    """A whole number of at least 1, or ``"all"``; a usage error naming ``what`` otherwise."""
+    if isinstance(value, str) and value.strip().lower() == ALL_PRS:
+        return "all"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        msg = f"{what} must be a whole number of at least 1 or 'all', got {value!r}"
+        raise UsageError(msg)
+    return parse_positive_int(str(value), what)
+
+
+def _marker_date(value: object, what: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return parse_date(str(value), what)
+
+
+def check_date_range(since: datetime | None, until: datetime | None, what: str) -> None:
+    """A usage error when ``since`` is after ``until`` (an empty range is never what was meant)."""
+    if since is not None and until is not None and since > until:
+        msg = f"{what} are inverted: {since.date()} is after {until.date()}; swap them"
+        raise UsageError(msg)
 
 
 def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, rootdir: Path) -> Settings:
@@ -350,8 +230,9 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
     ``env`` is the environment (``CI``; ``GITHUB_API_URL`` is read where the fetch happens, and not
     for the demo project, which runs on its built-in emulator while CI services always set it).
     """
-    # Aliases: [tool.ghseed.aliases] of the rootdir's pyproject.toml (shared with the CLI), then the ini key.
-    aliases = {**aliases_from_pyproject(rootdir), **parse_aliases(list(ini.aliases))}
+    # The same aliases as the ghseed command reads: [tool.ghseed.aliases] of the rootdir's
+    # pyproject.toml, then the ghseed_aliases ini key.
+    aliases = load_aliases(rootdir, list(ini.aliases))
     cli_projects = [resolve_project(p, aliases) for p in cli.projects]
     ini_projects = [resolve_project(p, aliases) for p in ini.projects]
 
@@ -359,65 +240,54 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
         record_mode: RecordMode = "none"
     elif cli.record_mode is not None:
         record_mode = cli.record_mode
-    elif ini.record_mode and ini.record_mode.strip():
+    elif ini.record_mode:
         record_mode = parse_choice(ini.record_mode.strip(), RECORD_MODES, "ghseed_record_mode")
     else:
         record_mode = default_record_mode(env)
 
-    cache_dir = Path(_given(cli.cache_dir, ini.cache_dir) or DEFAULT_CACHE_DIR)
+    cache_dir = Path(
+        ini.cache_dir if cli.cache_dir is None and ini.cache_dir else cli.cache_dir or DEFAULT_CACHE_DIR
+    )
     if not cache_dir.is_absolute():
         cache_dir = rootdir / cache_dir
 
     configured = SelectionLayer(
         project=ini_projects[0] if ini_projects else None,
-        max_prs=parse_positive_int(ini.max_prs, "ghseed_max_prs") if ini.max_prs else DEFAULT_MAX_PRS,
-        state=parse_choice(ini.state.strip(), STATES, "ghseed_state")
-        if ini.state and ini.state.strip()
-        else None,
+        max_prs=parse_max_prs(ini.max_prs, "ghseed_max_prs") if ini.max_prs else DEFAULT_MAX_PRS,
+        state=parse_choice(ini.state.strip(), STATES, "ghseed_state") if ini.state else None,
+        since=parse_date(ini.since, "ghseed_since") if ini.since else None,
     )
-    since = cli.since
-    if since is None and ini.since and ini.since.strip():
-        since = parse_date(ini.since, "ghseed_since")
-    workers = cli.workers
-    if workers is None:
-        workers = parse_positive_int(ini.workers, "ghseed_workers") if ini.workers else DEFAULT_WORKERS
-    base_url_value = _given(cli.base_url, ini.base_url)
-    max_age = cli.max_age
-    if max_age is None and ini.max_age and ini.max_age.strip():
-        max_age = parse_duration(ini.max_age, "ghseed_max_age")
-    seed = cli.seed
-    if seed is None and ini.seed and ini.seed.strip():
-        seed = parse_seed(ini.seed.strip(), "ghseed_seed")
-    missing = (
-        parse_choice(ini.missing.strip(), MISSING_POLICIES, "ghseed_missing")
-        if ini.missing and ini.missing.strip()
-        else DEFAULT_MISSING
+    command_line = SelectionLayer(
+        project=cli_projects[0] if cli_projects else None,
+        max_prs=cli.max_prs,
+        state=cli.state,
+        since=cli.since,
     )
+    if ini.missing:
+        missing = parse_choice(ini.missing.strip(), MISSING_POLICIES, "ghseed_missing")
+    else:
+        # In CI nothing may pass by testing nothing: missing data fails the run unless the user says skip.
+        missing = "fail" if is_ci(env) and record_mode == "none" else DEFAULT_MISSING
+    base_url = cli.base_url or ini.base_url
     return Settings(
         projects=tuple(cli_projects or ini_projects),
         record_mode=record_mode,
         cache_dir=cache_dir,
-        since=since,
-        workers=workers,
-        base_url=None if base_url_value is None else parse_base_url(base_url_value, "ghseed_base_url"),
-        max_age=max_age,
-        seed=seed,
+        workers=cli.workers
+        or (parse_positive_int(ini.workers, "ghseed_workers") if ini.workers else DEFAULT_WORKERS),
+        base_url=None if base_url is None else parse_base_url(base_url, "ghseed_base_url"),
+        max_age=cli.max_age
+        if cli.max_age is not None
+        else parse_duration(ini.max_age, "ghseed_max_age")
+        if ini.max_age
+        else None,
+        seed=cli.seed
+        if cli.seed is not None
+        else parse_seed(ini.seed.strip(), "ghseed_seed")
+        if ini.seed
+        else None,
         missing=missing,
         aliases=aliases,
-        command_line=SelectionLayer(
-            project=cli_projects[0] if cli_projects else None, max_prs=cli.max_prs, state=cli.state
-        ),
+        command_line=command_line,
         configured=configured,
     )
-
-
-def parse_seed(value: str, what: str) -> int:
-    """A whole number (0 or more) that seeds the factories."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        msg = f"{what} must be a whole number of 0 or more, got {value!r}"
-        raise UsageError(msg)
-    return number

@@ -17,9 +17,10 @@ from pytest_ghseed.emulator.data import SyntheticProject
 from pytest_ghseed.errors import CorruptFile, FetchError, SecretLeakError
 from pytest_ghseed.models import FetchParams, Snapshot
 from pytest_ghseed.network import network_blocked
+from pytest_ghseed.projects import resolve_project
 from pytest_ghseed.secrets import REDACTED, Scrubber
 from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
-from pytest_ghseed.settings import default_record_mode, resolve_project
+from pytest_ghseed.settings import default_record_mode
 from tests.helpers import REPO, make_config
 
 PROJECT = resolve_project(REPO)

@@ -20,7 +20,7 @@ from pytest_ghseed.cli import main
 from pytest_ghseed.emulator import start
 from pytest_ghseed.models import FetchParams, PullRequest, Snapshot
 from pytest_ghseed.network import network_blocked
-from pytest_ghseed.settings import resolve_project
+from pytest_ghseed.projects import resolve_project
 from tests.helpers import REPO, make_config
 
 GHSEED = str(Path(sys.executable).with_name("ghseed"))

@@ -205,3 +205,87 @@ def test_fetch_resolves_an_alias_from_pyproject(
     assert main(["fetch", "widgets", "--base-url", emu.base_url]) == 0
     assert "acme/widgets: 3 PRs fetched" in capsys.readouterr().out
     assert (tmp_path / "cassettes" / "widgets" / "snapshot.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "ini",
+    [
+        ("pytest.ini", "[pytest]\nghseed_aliases =\n    widgets = acme/widgets\n"),
+        ("tox.ini", "[pytest]\nghseed_aliases =\n    widgets = acme/widgets\n"),
+        ("setup.cfg", "[tool:pytest]\nghseed_aliases =\n    widgets = acme/widgets\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nghseed_aliases = ["widgets = acme/widgets"]\n'),
+    ],
+    ids=["pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"],
+)
+def test_fetch_reads_the_ini_aliases_pytest_reads(
+    emulator_factory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ini: tuple[str, str],
+) -> None:
+    """An alias in the ini file pytest uses works for `ghseed fetch` too, from a subfolder as well."""
+    emu = emulator_factory(n_prs=2)
+    name, text = ini
+    (tmp_path / name).write_text(text)
+    inner = tmp_path / "tests" / "unit"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    monkeypatch.setenv("GITHUB_TOKENS", "tok-bob")
+    assert main(["fetch", "widgets", "--base-url", emu.base_url, "--cache-dir", str(tmp_path / "c")]) == 0
+    assert "acme/widgets: 2 PRs fetched" in capsys.readouterr().out
+
+
+def test_an_inverted_date_range_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--since after --until would record an empty snapshot: refused, exit 2, naming both dates."""
+    assert main(["fetch", "demo", "--since", "2024-02-01", "--until", "2024-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "--since and --until are inverted: 2024-02-01 is after 2024-01-01; swap them" in err
+
+
+def test_errors_are_prefixed_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """One `ghseed: error:` and the option named once, then where to look for help."""
+    assert main(["fetch", "demo", "--max-prs", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "ghseed: error: --max-prs must be a whole number of at least 1, got '0' (see `ghseed fetch --help`)"
+    )
+
+
+def test_blank_token_list_says_no_token_was_found(emulator_factory, tmp_path: Path) -> None:
+    """GITHUB_TOKENS="  ,  " is said plainly: unauthenticated, and what that means."""
+    emu = emulator_factory(n_prs=2)
+    result = subprocess.run(
+        [GHSEED, "fetch", REPO, "--base-url", emu.base_url, "--cache-dir", str(tmp_path)],
+        env=ghseed_env("  ,  "),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no GitHub token found (GITHUB_TOKENS and GITHUB_TOKEN are unset or blank)" in result.stderr
+    assert "60 requests per hour" in result.stderr
+
+
+def test_the_final_progress_line_is_printed_once(emulator_factory, tmp_path: Path) -> None:
+    """Off a terminal, the last progress line (all PRs done) appears once, not twice."""
+    emu = emulator_factory(n_prs=4)
+    result = subprocess.run(
+        [GHSEED, "fetch", REPO, "--base-url", emu.base_url, "--cache-dir", str(tmp_path)],
+        env=ghseed_env("tok-bob"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    done = [line for line in result.stderr.splitlines() if line.startswith("acme/widgets: 4/4 PRs")]
+    assert len(done) == 1, result.stderr
+
+
+def test_demo_and_fetch_demo_record_the_same_selection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ghseed demo` records what `ghseed fetch demo` records: the second finds it in the cache."""
+    assert main(["demo", "--cache-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["fetch", "demo", "--cache-dir", str(tmp_path)]) == 0
+    assert "PRs already in the cache with 0 requests" in capsys.readouterr().out

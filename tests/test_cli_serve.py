@@ -15,7 +15,7 @@ from pytest_ghseed.cli import main
 from pytest_ghseed.emulator import Emulator
 from pytest_ghseed.emulator.serve import SERVE_TOKEN, serve_project
 from pytest_ghseed.models import FetchParams, Snapshot
-from pytest_ghseed.settings import resolve_project
+from pytest_ghseed.projects import resolve_project
 from tests.helpers import REPO
 
 

@@ -265,13 +265,15 @@ def test_first_run_fetches_second_reads_cache_offline_passes_without_network(
     assert section(offline)[0].startswith("demo (ghseed/demo): cache, 5 PRs,")
 
 
-def test_summary_is_absent_when_ghseed_is_unused(pytester: pytest.Pytester) -> None:
-    """A session that uses no ghseed fixture prints no ghseed section, even with a project configured."""
+def test_summary_says_a_configured_project_was_not_used(pytester: pytest.Pytester) -> None:
+    """No ghseed fixture used: the section says so for a configured project, and is absent without one."""
     pytester.makepyfile("def test_plain(): pass")
     result = run(pytester, *DEMO)
     result.assert_outcomes(passed=1)
-    assert section(result) == []
+    assert section(result) == ["demo (ghseed/demo): not used by any test this run"]
     assert not (pytester.path / "cassettes").exists()
+    result = run(pytester)
+    assert section(result) == []
 
 
 def test_pull_request_factory_needs_no_project(pytester: pytest.Pytester) -> None:
@@ -445,7 +447,9 @@ def test_record_mode_none_without_cache_skips_with_the_command(pytester: pytest.
     assert len(reasons) == 2
     assert all(reason.endswith(f"Record it with: {command}") for reason in reasons), reasons
     assert all("'none' (offline)" in reason for reason in reasons)
-    assert section(result) == []
+    assert section(result) == [
+        f"demo (ghseed/demo): MISSING, nothing recorded; the tests that need it were skipped. Record it with: {command}"
+    ]
 
 
 def test_offline_option_skips_and_overrides_record_mode(pytester: pytest.Pytester) -> None:
@@ -601,13 +605,21 @@ def test_github_token_env_is_used_when_tokens_is_unset(
 def test_ci_env_makes_record_mode_none_unless_configured(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CI set: record mode none (offline skip); the ini key and the option beat it; CI=false is not CI."""
+    """CI set: record mode none, and missing data fails the run (ghseed_missing = skip opts out); the ini
+    key and the option beat CI's record mode; CI=false is not CI."""
     pytester.makepyfile("def test_prs(real_prs): pass")
     monkeypatch.setenv("CI", "true")
     result = run(pytester, *DEMO)
     result.stdout.fnmatch_lines(["ghseed: *record mode none*"])
-    result.assert_outcomes(skipped=1)
-    assert "ghseed fetch demo --cache-dir" in skip_reasons(result)[0]
+    result.assert_outcomes(errors=1)
+    assert result.ret != 0, "CI must not go green having tested nothing"
+    assert any("ghseed fetch demo --cache-dir" in message for message in fail_messages(result))
+    assert section(result)[0].startswith(
+        "demo (ghseed/demo): MISSING, nothing recorded; the tests that need it failed"
+    )
+    _ini(pytester, "ghseed_missing = skip")
+    run(pytester, *DEMO).assert_outcomes(skipped=1)
+    _ini(pytester)
 
     run(pytester, *DEMO, "--ghseed-record-mode=once", "--co").stdout.fnmatch_lines(
         ["ghseed: *record mode once*"]
@@ -767,8 +779,8 @@ def test_marker_on_a_class_applies_to_its_tests(pytester: pytest.Pytester) -> No
     run(pytester).assert_outcomes(passed=2)
 
 
-def test_max_prs_precedence_cli_marker_ini_default(pytester: pytest.Pytester, emu: Emulator) -> None:
-    """max_prs: the command line beats the marker, the marker beats the ini key, the ini key beats 100."""
+def test_max_prs_precedence_marker_cli_ini_default(pytester: pytest.Pytester, emu: Emulator) -> None:
+    """max_prs: the marker beats the command line, which beats the ini key, which beats 100."""
     pytester.makepyfile(
         """
         import pytest
@@ -786,12 +798,14 @@ def test_max_prs_precedence_cli_marker_ini_default(pytester: pytest.Pytester, em
     run(pytester, *emu_args(emu)).assert_outcomes(passed=2)  # marker 4; default 100
     _ini(pytester, "ghseed_max_prs = 3", "ghseed_workers = 4", "ghseed_seed = 3")
     run(pytester, *emu_args(emu)).assert_outcomes(passed=2)  # marker beats ini; ini beats default
-    _ini(pytester, "ghseed_max_prs = 3", "ghseed_workers = 2", "ghseed_seed = 2")
-    run(pytester, *emu_args(emu), "--ghseed-max-prs=2").assert_outcomes(passed=2)  # CLI beats both
+    _ini(pytester, "ghseed_max_prs = 3", "ghseed_workers = 4", "ghseed_seed = 2")
+    run(pytester, *emu_args(emu), "--ghseed-max-prs=2").assert_outcomes(
+        passed=2
+    )  # marker wins; CLI beats ini
 
 
-def test_project_precedence_cli_marker_ini(pytester: pytest.Pytester) -> None:
-    """project: the command line beats the marker, which beats the ini key."""
+def test_project_precedence_marker_cli_ini(pytester: pytest.Pytester) -> None:
+    """project: the marker beats the command line, which beats the ini key (and the test id tells the truth)."""
     _ini(pytester, "ghseed_project = acme/nothing-here")
     pytester.makepyfile(
         """
@@ -812,10 +826,15 @@ def test_project_precedence_cli_marker_ini(pytester: pytest.Pytester) -> None:
 
         @pytest.mark.ghseed(project="demo")
         def test_marked(ghseed_selection):
+            assert ghseed_selection.project.name == "demo"
+
+        def test_unmarked(ghseed_selection):
             assert ghseed_selection.project.name == "acme/cli"
         """
     )
-    run(pytester, "--ghseed-project=acme/cli").assert_outcomes(passed=1)
+    result = run(pytester, "--ghseed-project=acme/cli", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_marked[[]ghseed:project=demo[]] PASSED*"])
 
 
 def test_marker_unknown_argument_is_a_clear_error(pytester: pytest.Pytester) -> None:
@@ -832,7 +851,9 @@ def test_marker_unknown_argument_is_a_clear_error(pytester: pytest.Pytester) -> 
     result = run(pytester)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*@pytest.mark.ghseed got unknown argument(s) projet; it takes project, max_prs, state*"]
+        [
+            "*@pytest.mark.ghseed got unknown argument(s) projet; it takes project, max_prs, state, since, until*"
+        ]
     )
 
 
@@ -851,7 +872,7 @@ def test_marker_positional_argument_is_a_clear_error(pytester: pytest.Pytester) 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*@pytest.mark.ghseed takes keyword arguments only (project, max_prs, state), "
+            "*@pytest.mark.ghseed takes keyword arguments only (project, max_prs, state, since, until), "
             "got positional ('demo',)*"
         ]
     )
@@ -892,7 +913,73 @@ def test_marker_bad_value_fails_the_test_clearly(pytester: pytest.Pytester) -> N
     )
     result = run(pytester)
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*ghseed state must be one of all, open, closed; got 'merged'*"])
+    result.stdout.fnmatch_lines(["*ghseed marker state must be one of all, open, closed; got 'merged'*"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("max_prs=-1", "ghseed marker max_prs must be a whole number of at least 1, got '-1'"),
+        ("max_prs=0", "ghseed marker max_prs must be a whole number of at least 1, got '0'"),
+        ("max_prs='abc'", "ghseed marker max_prs must be a whole number of at least 1, got 'abc'"),
+        ("max_prs=True", "ghseed marker max_prs must be a whole number of at least 1 or 'all', got True"),
+        ("project='nosuch'", "project 'nosuch' is neither owner/repo"),
+        ("since='2024-02-01', until='2024-01-01'", "the ghseed marker's since and until are inverted"),
+        ("since='yesterday'", "ghseed marker since must be an ISO date"),
+    ],
+)
+def test_marker_values_are_checked_like_the_options(
+    pytester: pytest.Pytester, arguments: str, message: str
+) -> None:
+    """Every marker value is checked with the options' rules and words, reported once, no chained exception."""
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.ghseed({arguments})
+        def test_marked(real_prs):
+            pass
+        """
+    )
+    result = run(pytester, *DEMO)
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert out.count(message) == 1, out
+    assert "During handling of the above exception" not in out
+
+
+def test_the_readme_marker_example_wins_over_the_command_line(pytester: pytest.Pytester) -> None:
+    """With --ghseed-max-prs=20, the README's `@pytest.mark.ghseed(state="closed", max_prs=10)` test gets 10."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ghseed(state="closed", max_prs=10)
+        def test_closed_only(real_prs):
+            assert len(real_prs) == 10
+            assert all(pr.state == "closed" for pr in real_prs)
+
+        def test_unmarked(real_prs):
+            assert len(real_prs) == 20
+        """
+    )
+    run(pytester, "--ghseed-project=demo", "--ghseed-max-prs=20").assert_outcomes(passed=2)
+
+
+def test_a_marked_project_is_the_data_the_test_receives(pytester: pytest.Pytester) -> None:
+    """`project="posthog"` under --ghseed-project=demo asks for posthog (offline: its own record command)."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ghseed(project="posthog")
+        def test_marked(real_prs):
+            pass
+        """
+    )
+    result = run(pytester, "--ghseed-project=demo", "--ghseed-offline")
+    result.assert_outcomes(skipped=1)
+    assert "ghseed fetch posthog --cache-dir" in skip_reasons(result)[0]
 
 
 def test_marked_tests_share_one_load_per_selection(pytester: pytest.Pytester, emu: Emulator) -> None:

@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pytest_ghseed.errors import UsageError
-from pytest_ghseed.settings import (
-    parse_aliases,
-    parse_choice,
-    parse_date,
-    parse_duration,
-    parse_positive_int,
-    resolve_project,
-)
+from pytest_ghseed.parsing import parse_choice, parse_date, parse_duration, parse_positive_int
+from pytest_ghseed.projects import parse_aliases, resolve_project
 
 
 def test_preset_resolves_case_insensitively() -> None:
@@ -70,13 +64,13 @@ def test_value_parsers_name_the_option_and_the_value() -> None:
 
 def test_aliases_from_the_nearest_pyproject(tmp_path) -> None:
     """`[tool.ghseed.aliases]` in the nearest pyproject.toml (here one folder up) names projects for the CLI."""
-    from pytest_ghseed.settings import aliases_from_pyproject
+    from pytest_ghseed.projects import find_aliases
 
     (tmp_path / "pyproject.toml").write_text('[tool.ghseed.aliases]\nbackend = "acme/backend-api"\n')
     inner = tmp_path / "sub"
     inner.mkdir()
-    aliases = aliases_from_pyproject(inner)
+    aliases = find_aliases(inner)
     assert resolve_project("backend", aliases).full_name == "acme/backend-api"
     (tmp_path / "pyproject.toml").write_text('[tool.ghseed.aliases]\nbackend = "not a repo"\n')
     with pytest.raises(UsageError, match="not `name = owner/repo`"):
-        aliases_from_pyproject(inner)
+        find_aliases(inner)

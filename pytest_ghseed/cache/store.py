@@ -25,7 +25,7 @@ from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading
-from pytest_ghseed.settings import project_name_of_folder
+from pytest_ghseed.projects import project_name_of_folder
 
 
 class ProjectStore:

@@ -21,8 +21,8 @@ from pytest_ghseed.errors import FetchError, NotFound, RateLimitWaitTooLong
 from pytest_ghseed.fetch.ratelimit import Action, Reason, RetryPolicy, decide, failure_kind
 from pytest_ghseed.fetch.tokens import Lease, TokenPool
 from pytest_ghseed.fetch.transport import Transport
+from pytest_ghseed.parsing import parse_base_url
 from pytest_ghseed.secrets import Scrubber
-from pytest_ghseed.settings import parse_base_url
 from pytest_ghseed.traffic import Recorder
 
 

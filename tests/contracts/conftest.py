@@ -14,7 +14,7 @@ from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, ProjectSpec, start
 from pytest_ghseed.emulator.serve import serve_project
 from pytest_ghseed.models import FetchParams, Snapshot
-from pytest_ghseed.settings import resolve_project
+from pytest_ghseed.projects import resolve_project
 
 REPO = "acme/widgets"
 TOKEN = "tok-contract"

@@ -14,14 +14,9 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RECORD_MODES
 from pytest_ghseed.models import FetchParams, Snapshot
+from pytest_ghseed.parsing import parse_base_url, parse_choice, parse_positive_int
 from pytest_ghseed.progress import ProgressEvent, ProgressRenderer, StreamOutput
-from pytest_ghseed.settings import (
-    aliases_from_pyproject,
-    parse_base_url,
-    parse_choice,
-    parse_positive_int,
-    resolve_project,
-)
+from pytest_ghseed.projects import find_aliases, resolve_project
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -83,7 +78,7 @@ def fetch_project(
     from pytest_ghseed.seed import FetchOptions, ensure
 
     mode = parse_choice(record_mode, RECORD_MODES, "record mode")
-    project = resolve_project(name, aliases_from_pyproject(Path.cwd()))
+    project = resolve_project(name, find_aliases(Path.cwd()))
     result = ensure(
         project,
         cache_dir,
