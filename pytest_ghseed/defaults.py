@@ -1,4 +1,4 @@
-"""Choices and default values: the one home of each.
+"""Choices, default values and GitHub's fixed caps: the one home of each.
 
 The choice types are ``Literal`` types; the tuples of allowed values are derived from them, so a new
 choice is added in one place. Every default the command line, the ini keys, the fixtures and the
@@ -42,6 +42,10 @@ DEFAULT_ORDER: PullOrder = "recent"
 DEFAULT_MISSING: MissingPolicy = "skip"
 #: GitHub's REST API; ``GITHUB_API_URL`` (set by GitHub Actions) overrides it.
 DEFAULT_BASE_URL = "https://api.github.com"
+#: GitHub's own caps on a pull request's lists: it silently stops listing commits and files past them
+#: (REST; GraphQL stops files at 3,000 too, but pages through every commit).
+COMMITS_CAP = 250
+FILES_CAP = 3000
 #: The distribution name, which ``importlib.metadata`` knows the version of (pyproject.toml holds it).
 DISTRIBUTION = "pytest-ghseed"
 

@@ -13,7 +13,7 @@ import pytest
 from pytest_ghseed.cache.cassettes import load_interactions, replay_vcr
 from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
-from pytest_ghseed.emulator.data import SyntheticProject
+from pytest_ghseed.emulator.synthetic import SyntheticProject
 from pytest_ghseed.errors import CorruptFile, FetchError, SecretLeakError
 from pytest_ghseed.models import FetchParams, Snapshot
 from pytest_ghseed.network import network_blocked

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_ghseed.emulator.data import ProjectSpec, SyntheticProject
+from pytest_ghseed.emulator.synthetic import ProjectSpec, SyntheticProject
 from pytest_ghseed.errors import GhseedError
 from pytest_ghseed.factories import (
     LARGE_MIN_FILES,

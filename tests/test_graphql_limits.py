@@ -8,8 +8,8 @@ import pytest
 from graphql import get_operation_ast, parse
 
 from pytest_ghseed.emulator import start
-from pytest_ghseed.emulator.data import login_id
 from pytest_ghseed.emulator.graphql.cost import analyze
+from pytest_ghseed.emulator.synthetic import login_id
 from tests.helpers import data, get, post, small_config
 
 # GitHub's worked examples, as written in "Rate limits and query limits for the GraphQL API".

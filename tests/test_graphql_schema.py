@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from graphql import build_schema, introspection_from_schema, print_schema, validate_schema
 
-from pytest_ghseed.emulator.data import SyntheticProject
 from pytest_ghseed.emulator.graphql import extract, objects, subset
 from pytest_ghseed.emulator.graphql.objects import RateLimitNode
 from pytest_ghseed.emulator.graphql.paging import Connection, Edge, PageInfo, Served
 from pytest_ghseed.emulator.graphql.schema import EXTRACT, github_schema
+from pytest_ghseed.emulator.synthetic import SyntheticProject
 from tests.helpers import FULL_SCHEMA_ENV, small_config
 
 EXTRACT_TEXT = EXTRACT.read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ pytest.importorskip("sqlalchemy", minversion="2.0")
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pytest_ghseed.emulator.data import ProjectSpec, SyntheticProject
+from pytest_ghseed.emulator.synthetic import ProjectSpec, SyntheticProject
 from pytest_ghseed.factories import PullRequestFactory, make_real_factory
 from pytest_ghseed.models import PullRequest, Repository, Snapshot
 

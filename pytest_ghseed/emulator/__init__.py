@@ -13,9 +13,10 @@ from the same data (see :mod:`pytest_ghseed.emulator.graphql`).
 """
 
 from pytest_ghseed.emulator.config import DEMO_TOKENS, EmulatorConfig, SecondaryVariant, demo_config
-from pytest_ghseed.emulator.data import Project, ProjectSpec, RawPull, SyntheticProject
+from pytest_ghseed.emulator.data import Project, RawPull
 from pytest_ghseed.emulator.server import Emulator, start
 from pytest_ghseed.emulator.stats import LogRecord, Stats
+from pytest_ghseed.emulator.synthetic import ProjectSpec, SyntheticProject
 
 __all__ = [
     "DEMO_TOKENS",

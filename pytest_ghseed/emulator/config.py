@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from pytest_ghseed.emulator.data import Project, ProjectSpec
+from pytest_ghseed.emulator.data import Project
+from pytest_ghseed.emulator.synthetic import ProjectSpec
 
 SecondaryVariant = Literal["retry-after", "reset", "none"]
 #: How an exhausted GraphQL budget is reported: GitHub's long-standing ``"type": "RATE_LIMITED"``, or

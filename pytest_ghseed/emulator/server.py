@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pytest_ghseed.emulator.api import JSON_TYPE, ApiResult, error_body, link_header, resolve
 from pytest_ghseed.emulator.config import EmulatorConfig, SecondaryVariant
-from pytest_ghseed.emulator.data import API, Project, SyntheticProject, login_id, pool_user
+from pytest_ghseed.emulator.data import API, Project
 from pytest_ghseed.emulator.graphql.endpoint import GRAPHQL_PATHS, serve_graphql
 from pytest_ghseed.emulator.limits import Quota, RateLimiter, Verdict
 from pytest_ghseed.emulator.protocol import (
@@ -33,6 +33,7 @@ from pytest_ghseed.emulator.protocol import (
     none_match,
 )
 from pytest_ghseed.emulator.stats import LogRecord, Stats, StatsCollector
+from pytest_ghseed.emulator.synthetic import SyntheticProject, login_id, pool_user
 from pytest_ghseed.emulator.views import profile_json
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from metrics.models import Comment, Commit, FileChange, PullRequest, Review, TeamMember
 
-from pytest_ghseed.emulator.data import ProjectSpec, SyntheticProject
+from pytest_ghseed.emulator.synthetic import ProjectSpec, SyntheticProject
 from pytest_ghseed.models import Repository, Snapshot
 
 MODELS = (TeamMember, PullRequest, Review, Commit, FileChange, Comment)

@@ -15,8 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed.emulator.api import error_body
-from pytest_ghseed.emulator.data import login_id
 from pytest_ghseed.emulator.stats import LogRecord
+from pytest_ghseed.emulator.synthetic import login_id
 
 if TYPE_CHECKING:
     from pytest_ghseed.emulator.server import _Handler

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_ghseed.emulator.data import FILES_CAP, Project, RawPull, node_id, pool_user
+from pytest_ghseed.defaults import FILES_CAP
+from pytest_ghseed.emulator.data import Project, RawPull, node_id
 from pytest_ghseed.emulator.graphql.paging import Connection, GitHubError, Served, connection
+from pytest_ghseed.emulator.synthetic import pool_user
 from pytest_ghseed.graphql_mapping import MERGEABLE_STATE, PATCH_STATUS, graphql_login, pull_state
 
 if TYPE_CHECKING:
