@@ -11,8 +11,10 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal, get_args
 
+from pytest_ghseed.errors import UsageError
 from pytest_ghseed.models import PullRequest, format_datetime
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -69,3 +71,21 @@ def render(prs: Iterable[PullRequest], export_format: ExportFormat) -> str:
         writer.writeheader()
         writer.writerows(summary_row(pr) for pr in prs)
     return buffer.getvalue()
+
+
+def check_target(output: Path, cache_dir: Path, *, force: bool) -> None:
+    """Refuse an export target inside the cache, behind a link, or over a file without ``force``."""
+    resolved_cache = cache_dir.resolve()
+    target = output.parent.resolve() / output.name
+    if target == resolved_cache or resolved_cache in target.parents:
+        msg = f"--output {output} is inside the cache dir {cache_dir}; write the export elsewhere"
+        raise UsageError(msg)
+    if output.is_symlink():
+        msg = f"--output {output} is a symbolic link; name the file itself"
+        raise UsageError(msg)
+    if output.exists() and not force:
+        msg = f"--output {output} exists; pass --force to replace it, or name another file"
+        raise UsageError(msg)
+    if output.exists() and not output.is_file():
+        msg = f"--output {output} is not a file; name a file"
+        raise UsageError(msg)

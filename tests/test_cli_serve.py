@@ -110,7 +110,7 @@ def test_serve_command_prints_how_to_connect_and_exits_0_on_ctrl_c(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`ghseed serve` prints base URL, token and PyGithub line; Ctrl-C ends it: exit 0, no traceback."""
-    monkeypatch.setattr("pytest_ghseed.cli._wait_for_interrupt", _ctrl_c)
+    monkeypatch.setattr("pytest_ghseed.cli.commands._wait_for_interrupt", _ctrl_c)
     code = main(["serve", REPO, "--cache-dir", str(recorded[0].cache_dir)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
