@@ -113,7 +113,7 @@ def ensure(
     try:
         # One process at a time per cache dir: xdist workers wait here while the first one fetches.
         with store.lock(create=record_mode != "none"):
-            notes = _settle(store) if store.is_ours() else []
+            notes = _settle_quietly(store) if store.is_ours() else []
             if fresh_since is not None and record_mode in ("all", "new_episodes"):
                 cached = load_cached(store, notes, project)
                 if (
@@ -273,7 +273,12 @@ def load_cached(store: ProjectStore, notes: list[str], project: Project | None =
             notes.append(_quarantined(store, CorruptFile(store.snapshot_path, why)))
             return load_cached(store, notes, project)
         if metadata is not None and not store.snapshot_matches(metadata):
-            notes.append(_describe_again(store, snapshot, metadata))
+            try:
+                notes.append(_describe_again(store, snapshot, metadata))
+            except CacheError as exc:  # a read-only checkout: serve the snapshot, say what could not be fixed
+                notes.append(
+                    f"{store.metadata_path.name} describes another snapshot and cannot be rewritten: {exc}"
+                )
         return snapshot
     try:
         store.read_metadata()
@@ -313,6 +318,14 @@ def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata)
         f"{store.metadata_path.name} described another snapshot than {store.snapshot_path.name} (a save "
         f"interrupted between the two); wrote it again for the {len(snapshot.prs)} PRs of the snapshot"
     )
+
+
+def _settle_quietly(store: ProjectStore) -> list[str]:
+    """``_settle``, but a cache it cannot clean (a read-only checkout in CI) is only noted, never fatal."""
+    try:
+        return _settle(store)
+    except CacheError as exc:
+        return [f"could not clean what an interrupted run left in {store.path}: {exc}"]
 
 
 def _settle(store: ProjectStore) -> list[str]:

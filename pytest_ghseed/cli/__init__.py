@@ -44,4 +44,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ghseed: interrupted; finished work is kept, rerun the same command to resume", file=sys.stderr)
         return 130
-
