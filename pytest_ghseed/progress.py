@@ -5,6 +5,7 @@ Kept free of third-party imports so that renderers can import it without loading
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -121,10 +122,19 @@ class ProgressRenderer:
         self._last_status = float("-inf")
         self._last_decile = -1
         self._last_line = ""  # the final event repeats the last tenth's line: shown once
+        self._last_progress: ProgressEvent | None = None
         self._lock = threading.Lock()
 
     def __call__(self, event: ProgressEvent) -> None:
         with self._lock:
+            if event.kind in ("wait", "note") and not event.prs_total and self._last_progress is not None:
+                # The pool's waits know nothing of the crawl's progress: say where it stands, not "0/0".
+                last = self._last_progress
+                event = dataclasses.replace(
+                    event, prs_done=last.prs_done, prs_total=last.prs_total, requests=last.requests
+                )
+            elif event.kind in ("plan", "pr_done", "done"):
+                self._last_progress = event
             text = self.prefix + event.describe()
             if event.kind in ("wait", "note"):
                 self.output.line(text)

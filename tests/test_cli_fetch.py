@@ -289,3 +289,18 @@ def test_demo_and_fetch_demo_record_the_same_selection(
     capsys.readouterr()
     assert main(["fetch", "demo", "--cache-dir", str(tmp_path)]) == 0
     assert "PRs already in the cache with 0 requests" in capsys.readouterr().out
+
+
+def test_a_wait_says_how_far_the_crawl_got() -> None:
+    """A wait announced by the token pool shows the crawl's last progress, not "0/0 PRs"."""
+    import io
+
+    from pytest_ghseed.progress import ProgressEvent, ProgressRenderer, StreamOutput
+
+    stream = io.StringIO()
+    render = ProgressRenderer(StreamOutput(stream))
+    render(ProgressEvent(kind="plan", repo=REPO, prs_done=0, prs_total=5, requests=3))
+    render(ProgressEvent(kind="wait", repo=REPO, wait=3592.0, reason="primary rate limit", user="anonymous"))
+    lines = stream.getvalue().splitlines()
+    assert lines[-1].startswith(f"{REPO}: 0/5 PRs, 3 requests")
+    assert "waiting 3592.0s (anonymous): primary rate limit" in lines[-1]
