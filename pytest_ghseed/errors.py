@@ -59,3 +59,7 @@ class MissingFile(CacheError):
 
 class IncompatibleSchema(CacheError):
     """The snapshot was written with another schema version: rebuild it from the cassettes."""
+
+
+class PseudonymError(GhseedError):
+    """Pseudonymization cannot go on safely: no salt, another salt, or real and pseudonymized data would mix."""

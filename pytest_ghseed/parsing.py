@@ -97,3 +97,16 @@ def parse_seed(value: str, what: str) -> int:
         msg = f"{what} must be a whole number of 0 or more, got {value!r}"
         raise UsageError(msg)
     return number
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def parse_flag(value: str, what: str) -> bool:
+    """``true``/``yes``/``on``/``1`` or ``false``/``no``/``off``/``0`` (any case)."""
+    text = value.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    msg = f"{what} must be true or false, got {value!r}"
+    raise UsageError(msg)

@@ -61,6 +61,11 @@ _INI_KEYS: dict[str, tuple[_IniType, str, str]] = {
         "",
     ),
     "ghseed_aliases": ("linelist", "project aliases, one `name = owner/repo` per line", ""),
+    "ghseed_pseudonymize": (
+        "string",
+        "true: replace real people by stable pseudonyms in what is recorded (to commit it)",
+        "",
+    ),
 }
 
 
@@ -157,6 +162,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="seed of the factories (default: random, shown in the summary)",
     )
+    group.addoption(
+        "--ghseed-pseudonymize",
+        action="store_true",
+        dest="ghseed_pseudonymize",
+        help="replace real people (logins, names, e-mails, avatars) by stable pseudonyms in what is recorded, "
+        "so the recording can be committed; the salt stays in .ghseed/ beside the cache dir",
+    )
     for name, (kind, help_text, _default) in _INI_KEYS.items():
         parser.addini(name, help_text, type=kind)
 
@@ -187,6 +199,7 @@ def _command_line(config: pytest.Config) -> CommandLine:
         base_url=option("base_url"),
         max_age=option("max_age"),
         seed=option("seed"),
+        pseudonymize=bool(option("pseudonymize")),
     )
 
 
@@ -210,6 +223,7 @@ _INI_TEXT_KEYS = (
     "max_age",
     "seed",
     "missing",
+    "pseudonymize",
 )
 
 
@@ -241,8 +255,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = ghseed_session(config).settings
     projects = ", ".join(p.name for p in settings.projects) or "none (--ghseed-project)"
+    people = ", people pseudonymized" if settings.pseudonymize else ""
     return [
-        f"ghseed: cache dir {settings.cache_dir}, record mode {settings.record_mode}, projects: {projects}"
+        f"ghseed: cache dir {settings.cache_dir}, record mode {settings.record_mode}, projects: {projects}{people}"
     ]
 
 

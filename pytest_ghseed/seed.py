@@ -69,6 +69,8 @@ class FetchOptions:
     workers: int = DEFAULT_WORKERS
     max_wait: float = DEFAULT_MAX_WAIT
     checkpoint_file: Path | None = None
+    #: Replace real people by stable pseudonyms (``pseudonyms``); a pseudonymized recording stays so.
+    pseudonymize: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,9 @@ def _ensure_locked(
     max_age: float | None,
     on_event: Callable[[ProgressEvent], None] | None,
 ) -> SeedResult:
+    from pytest_ghseed.pseudonyms.recording import check_request
+
+    check_request(store, project.full_name, options.pseudonymize)
     notes: list[str] = []
     if mode == "all":
         return fetch_and_save(project, store, params, options, on_event=on_event, fresh=True)
@@ -263,10 +268,13 @@ def load_cached(store: ProjectStore, notes: list[str], project: Project | None =
             # The snapshot is whole (written before the metadata): it is used, and described again
             # (only the ETags and the list of covered selections are lost).
             notes.append(f"{_quarantined(store, exc)} The snapshot itself is intact and is used.")
+            from pytest_ghseed.pseudonyms.recording import looks_pseudonymized
+
             name = project.name if project is not None else store.project
-            store.save(
-                snapshot, Metadata.describe(name, snapshot, base_url=""), store.snapshot_path.read_bytes()
+            described = Metadata.describe(
+                name, snapshot, base_url="", pseudonymized=looks_pseudonymized(snapshot)
             )
+            store.save(snapshot, described, store.snapshot_path.read_bytes())
             metadata = None
         if metadata is not None and snapshot.repository.full_name != metadata.repository:
             why = f"it holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}"
@@ -583,9 +591,11 @@ def _crawl(
     """Run one crawl, recorded into the project's cassettes; return it, the base URL and the recorder."""
     from pytest_ghseed.cache.cassettes import CassetteRecorder
     from pytest_ghseed.fetch.fetcher import fetch_pulls
+    from pytest_ghseed.pseudonyms.recording import people_for
 
+    people = people_for(store, project.full_name, options.pseudonymize, notes)
     with github_endpoint(project, options) as (base_url, tokens):
-        recorder = CassetteRecorder(store.cassette_dir, tokens)
+        recorder = CassetteRecorder(store.cassette_dir, tokens, people)
         result = _fetch_resetting_foreign_checkpoint(
             checkpoint_path,
             own_checkpoint=own_checkpoint,
@@ -661,7 +671,8 @@ def _save(
     covered: tuple[FetchParams, ...],
     crawl: str | None,
 ) -> Snapshot:
-    """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
+    """Pseudonymize (if so), scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
+    snapshot = recorder.people.finish(snapshot, store.cassette_dir, recorder.scrubber.check)
     text = dump_json(snapshot.to_dict()).decode("utf-8")
     scrubbed = recorder.scrubber.scrub(text)
     if scrubbed != text:
@@ -676,6 +687,7 @@ def _save(
         repository_etag=repository_etag,
         covered=covered,
         crawl=crawl,
+        pseudonym_salt=recorder.people.salt_fingerprint,
     )
     store.save(snapshot, metadata, scrubbed.encode("utf-8"))
     return snapshot

@@ -31,6 +31,7 @@ from pytest_ghseed.parsing import (
     parse_choice,
     parse_date,
     parse_duration,
+    parse_flag,
     parse_positive_int,
     parse_seed,
 )
@@ -114,6 +115,7 @@ class CommandLine:
     base_url: str | None = None
     max_age: float | None = None
     seed: int | None = None
+    pseudonymize: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ class IniFile:
     max_age: str | None = None
     seed: str | None = None
     missing: str | None = None
+    pseudonymize: str | None = None
     aliases: tuple[str, ...] = ()
 
 
@@ -153,6 +156,8 @@ class Settings:
     aliases: dict[str, str]
     command_line: SelectionLayer
     configured: SelectionLayer
+    #: Replace real people by pseudonyms in what is recorded (see ``pseudonyms``).
+    pseudonymize: bool = False
 
     @property
     def since(self) -> datetime | None:
@@ -290,4 +295,6 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
         aliases=aliases,
         command_line=command_line,
         configured=configured,
+        pseudonymize=cli.pseudonymize
+        or (parse_flag(ini.pseudonymize, "ghseed_pseudonymize") if ini.pseudonymize else False),
     )

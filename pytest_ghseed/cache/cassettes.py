@@ -15,7 +15,8 @@ them without vcrpy's replay machinery (whose matching is O(n^2)).
 Scrubbing, in depth: request headers are limited to what identifies the request (never
 ``Authorization``); cookies are dropped; the ``secrets`` module's ``Scrubber`` replaces the pool's
 token values (raw and base64) and token-shaped strings in URLs, headers and bodies; then its leak
-guard checks the exact text about to be written and refuses to save.
+guard checks the exact text about to be written and refuses to save. A pseudonymized recording's
+people are replaced first, by the ``people`` filter (``pseudonyms``), at the same two places.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from vcr.serialize import deserialize, serialize
 from pytest_ghseed._files import atomic_write_bytes, move_aside
 from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
 from pytest_ghseed.errors import CacheError, CorruptFile
+from pytest_ghseed.pseudonyms import NO_PEOPLE, PeopleFilter
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
 
@@ -101,9 +103,13 @@ class Interaction:
 class CassetteRecorder:
     """Collect exchanges from many threads; write each shard when its unit of work is finished."""
 
-    def __init__(self, cassette_dir: Path, secrets: Iterable[Token | str | None]) -> None:
+    def __init__(
+        self, cassette_dir: Path, secrets: Iterable[Token | str | None], people: PeopleFilter | None = None
+    ) -> None:
         self.cassette_dir = cassette_dir
         self.scrubber = Scrubber(secrets)
+        #: Replaces real people before anything is written, in a pseudonymized recording.
+        self.people = people or NO_PEOPLE
         self._lock = threading.Lock()
         self._pending: dict[str, list[Exchange]] = {}
         self.recorded = 0
@@ -114,6 +120,7 @@ class CassetteRecorder:
 
     def scrub_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """A checkpoint record with secrets scrubbed like the cassettes (it lives in the cache folder)."""
+        record = self.people.record(record)
         text = json.dumps(record, ensure_ascii=False)
         scrubbed = self.scrubber.scrub(text)
         if scrubbed == text:
@@ -133,6 +140,7 @@ class CassetteRecorder:
             exchanges = self._pending.pop(name, [])
         if not exchanges:
             return
+        exchanges = self.people.exchanges(name, exchanges)
         path = self.cassette_dir / f"{name}{SHARD_SUFFIX}"
         requests: list[Request] = []
         responses: list[dict[str, Any]] = []
@@ -222,6 +230,51 @@ def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
     if len(requests) != len(responses):
         raise CorruptFile(path, f"{len(requests)} requests but {len(responses)} responses")
     return requests, responses
+
+
+def rewrite_cassette(
+    path: Path, edit: Callable[[str, str], str], check: Callable[[str, object], None]
+) -> bool:
+    """Rewrite a cassette's request URIs, header values and bodies with ``edit(part, text)``.
+
+    ``part`` is ``"uri"``, ``"header"`` or ``"body"``. The new text passes ``check`` (the leak guard)
+    before it replaces the file, atomically. Returns whether anything changed (nothing is written if not).
+    """
+    requests, responses = _read_raw(path)
+    changed = False
+
+    def apply(part: str, text: str) -> str:
+        nonlocal changed
+        new = edit(part, text)
+        changed = changed or new != text
+        return new
+
+    new_requests = [
+        Request(
+            request.method,
+            apply("uri", request.uri),
+            request.body,
+            {name: apply("header", str(value)) for name, value in request.headers.items()},
+        )
+        for request in requests
+    ]
+    for response in responses:
+        body = response["body"]["string"]
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+        except UnicodeDecodeError as exc:
+            raise CorruptFile(path, f"a body is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        response["body"]["string"] = apply("body", text).encode("utf-8")
+        response["headers"] = {
+            name: [apply("header", str(value)) for value in values]
+            for name, values in response["headers"].items()
+        }
+    if not changed:
+        return False
+    text = serialize({"requests": new_requests, "responses": responses}, _CompactJson)
+    check(text, path)
+    atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+    return True
 
 
 def load_interactions(path: Path) -> Iterator[Interaction]:

@@ -80,6 +80,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> dict[str
         },
         "cassette_files": len(cassettes),
         "checkpoint": _checkpoint_state(store, has_snapshot),
+        "pseudonymized": metadata.pseudonymized if metadata else None,
         "problems": problems,
     }
 
@@ -93,7 +94,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 # -- verify ---------------------------------------------------------------------------------------------
 
-FindingKind = Literal["integrity", "secret"]
+FindingKind = Literal["integrity", "secret", "person"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,12 @@ def verify_project(
             store.metadata_path, f"pr_count {metadata.pr_count} but snapshot.json holds {len(snapshot.prs)}"
         )
 
+    pseudonymized = metadata is not None and metadata.pseudonymized
+    if metadata is not None and metadata.pseudonymized:
+        from pytest_ghseed.pseudonyms.recording import find_people
+
+        people, against_originals = find_people(store, metadata.repository)
+        findings.extend(Finding(path, 0, message, "person") for path, message in people)
     cassettes = store.layout.cassettes()
     if snapshot is not None:
         recorded = {n for p in cassettes if (n := shard_number(p.name)) is not None}
@@ -203,7 +210,13 @@ def verify_project(
             problem(store.cassette_dir, f"no cassette for PR(s) {_numbers(missing)}")
         elif cassettes and metadata is not None:
             _compare_with_cassettes(store, snapshot, metadata, problem)
-    counts = {"files": len(files), "cassettes": len(cassettes), "prs": len(snapshot.prs) if snapshot else 0}
+    counts = {
+        "files": len(files),
+        "cassettes": len(cassettes),
+        "prs": len(snapshot.prs) if snapshot else 0,
+        "pseudonymized": int(pseudonymized),
+        "checked_against_originals": int(pseudonymized and against_originals),
+    }
     return findings, counts
 
 

@@ -48,6 +48,10 @@ class Metadata:
     #: When the crawl saved here was planned (its checkpoint's ``planned_at``): a checkpoint left by a
     #: crash after the save is recognised as done.
     crawl: str | None = None
+    #: Whether the people in this recording are pseudonyms (``pseudonyms``), and a fingerprint of the
+    #: salt they were made with (None when not known): a refresh with another salt is refused.
+    pseudonymized: bool = False
+    pseudonym_salt: str | None = None
 
     @classmethod
     def describe(
@@ -61,6 +65,8 @@ class Metadata:
         covered: tuple[FetchParams, ...] = (),
         snapshot_sha256: str | None = None,
         crawl: str | None = None,
+        pseudonymized: bool = False,
+        pseudonym_salt: str | None = None,
     ) -> Metadata:
         """The metadata of ``snapshot`` as this version of pytest-ghseed records it (the one builder)."""
         return cls(
@@ -78,6 +84,8 @@ class Metadata:
             numbers=tuple(pr.number for pr in snapshot.prs),
             snapshot_sha256=snapshot_sha256,
             crawl=crawl,
+            pseudonymized=pseudonymized or pseudonym_salt is not None,
+            pseudonym_salt=pseudonym_salt,
         )
 
     def for_snapshot(self, snapshot: Snapshot, snapshot_sha256: str | None = None) -> Metadata:
@@ -116,6 +124,8 @@ class Metadata:
             "numbers": list(self.numbers),
             "snapshot_sha256": self.snapshot_sha256,
             "crawl": self.crawl,
+            "pseudonymized": self.pseudonymized,
+            "pseudonym_salt": self.pseudonym_salt,
         }
 
     @classmethod
@@ -150,6 +160,8 @@ class Metadata:
             numbers=tuple(_whole(n, "numbers") for n in numbers),
             snapshot_sha256=_optional_text(data, "snapshot_sha256"),
             crawl=_optional_text(data, "crawl"),
+            pseudonymized=_flag(data, "pseudonymized") or data.get("pseudonym_salt") is not None,
+            pseudonym_salt=_optional_text(data, "pseudonym_salt"),
         )
 
 
@@ -192,6 +204,14 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
         msg = f"{key} must be a string, found {type(value).__name__}"
+        raise TypeError(msg)
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        msg = f"{key} must be true or false, found {value!r}"[:200]
         raise TypeError(msg)
     return value
 

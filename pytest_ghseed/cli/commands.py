@@ -44,6 +44,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         workers=args.workers,
         max_wait=args.max_wait,
         checkpoint_file=args.checkpoint_file,
+        pseudonymize=args.pseudonymize,
     )
     store = ProjectStore(args.cache_dir, project.folder)
     output = StreamOutput(sys.stderr)
@@ -198,12 +199,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     stores = _selected_stores(args.project, cache_dir)
     secrets = tokens_from_env()
     findings: list[Finding] = []
-    files = prs = 0
+    files = prs = pseudonymized = against_originals = 0
     for store in stores:
         found, counts = verify_project(store, secrets)
         findings.extend(found)
         files += counts["files"]
         prs += counts["prs"]
+        pseudonymized += counts.get("pseudonymized", 0)
+        against_originals += counts.get("checked_against_originals", 0)
     if args.project is None and cache_dir.is_dir():
         # Whatever else lies in the cache dir (lock files, folders of other tools) may be committed too.
         inside = {store.path for store in stores}
@@ -215,10 +218,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(finding.describe())
     if findings:
         leaks = sum(1 for f in findings if f.kind == "secret")
+        persons = sum(1 for f in findings if f.kind == "person")
         steps = []
         if leaks:
             steps.append("remove the secrets (e.g. `ghseed clear PROJECT` and fetch again)")
-        if leaks < len(findings):
+        if persons:
+            steps.append(
+                "record the project afresh: `ghseed clear PROJECT --yes`, then `ghseed fetch PROJECT --pseudonymize`"
+            )
+        if leaks + persons < len(findings):
             steps.append("follow the step each problem names")
         print(
             f"ghseed: error: verify found {len(findings)} problem(s) ({leaks} secret(s)) in {cache_dir}; "
@@ -226,10 +234,23 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    pseudonyms = ""
+    if pseudonymized:
+        pseudonyms = (
+            f"; people pseudonymized in {pseudonymized} project(s), {against_originals} checked against the "
+            "list of originals on this machine"
+        )
     print(
         f"ghseed: OK: {len(stores)} project(s), {prs} PRs, {files} files in {cache_dir}: "
-        "sound, no secrets found"
+        f"sound, no secrets found{pseudonyms}"
     )
+    if pseudonymized > against_originals:
+        print(
+            f"ghseed: note: {pseudonymized - against_originals} pseudonymized project(s) checked for pseudonyms in "
+            "every account, e-mail and signature; their original logins and names are listed only where they "
+            "were recorded (.ghseed/ beside the cache dir), not on this machine",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

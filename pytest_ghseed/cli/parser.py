@@ -99,6 +99,12 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_WAIT,
         help=f"longest wait for a rate-limit reset before giving up, in seconds (default {DEFAULT_MAX_WAIT:.0f})",
     )
+    parser.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace real people by stable pseudonyms, so the recording can be committed (the salt stays "
+        "in .ghseed/ beside the cache dir, ignored by git)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
