@@ -401,3 +401,13 @@ def test_an_unfinished_pseudonymized_fetch_resumed_without_the_option_stays_pseu
     assert json.loads((cache / FOLDER / "metadata.json").read_text())["pseudonymized"] is True
     left = {p.name: f for p, text in every_text(cache) if (f := Originals.of(truth).left_in(text))}
     assert left == {}
+
+
+def test_metadata_written_again_after_corruption_still_says_pseudonymized(copied: Path) -> None:
+    """A corrupt metadata.json beside an intact snapshot is described again: the snapshot's pseudonyms say how."""
+    cache = copied / "cassettes"
+    (cache / FOLDER / "metadata.json").write_text("{not json")
+    result = ensure(PROJECT, cache, ALL, record_mode="none")
+    assert any("moved aside" in note for note in result.notes)
+    metadata = json.loads((cache / FOLDER / "metadata.json").read_text())
+    assert metadata["pseudonymized"] is True and metadata["pseudonym_salt"] is None
