@@ -49,6 +49,7 @@ import factory.random
 from factory.base import Factory
 from factory.declarations import LazyAttribute, LazyFunction, SelfAttribute, Sequence, SubFactory, Trait
 
+from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
 from pytest_ghseed.errors import UsageError
 from pytest_ghseed.models import (
     Commit,
@@ -82,10 +83,6 @@ AuthorKind = Literal["human", "bot"]
 LARGE_MIN_FILES = 25
 LARGE_MIN_LINES = 1000
 
-#: GitHub stops listing commits and files past these; generated lists stay within them, so that the
-#: counters can always equal the list lengths.
-COMMITS_CAP = 250
-FILES_CAP = 3000
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SUBMITTED_STATES = ("APPROVED", "COMMENTED", "CHANGES_REQUESTED", "DISMISSED")

@@ -9,8 +9,8 @@ from graphql import get_operation_ast, parse, validate
 
 from pytest_ghseed.emulator.graphql.cost import analyze
 from pytest_ghseed.emulator.graphql.schema import github_schema
-from pytest_ghseed.fetch import graphql_queries as q
-from pytest_ghseed.fetch.graphql_convert import (
+from pytest_ghseed.graphql import queries as q
+from pytest_ghseed.graphql.convert import (
     PullAssembly,
     commit_from_graphql,
     file_from_graphql,

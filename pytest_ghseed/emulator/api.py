@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pytest_ghseed.emulator.data import COMMITS_CAP, FILES_CAP, Project, RawPull, SyntheticProject, list_item
+from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+from pytest_ghseed.emulator.data import Project, RawPull, SyntheticProject, list_item
 from pytest_ghseed.emulator.diff import MISSING_HEADER, format_patch, unified_diff
 from pytest_ghseed.emulator.protocol import SUPPORTED_API_VERSIONS, Media
 from pytest_ghseed.emulator.views import (

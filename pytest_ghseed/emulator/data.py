@@ -22,14 +22,14 @@ from urllib.parse import quote
 if TYPE_CHECKING:
     from pytest_ghseed.models import PullRequest
 
+from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+
 JSON = dict[str, Any]
 
 API = "https://api.github.com"
 WEB = "https://github.com"
 
-#: GitHub's own caps on two sub-lists: it silently stops returning items past them.
-COMMITS_CAP = 250
-FILES_CAP = 3000
+#: GitHub's own caps on two sub-lists (it silently stops returning items past them): ``defaults``.
 
 #: Keys only the single-pull endpoint sends; ``GET /pulls`` items lack them.
 DETAIL_ONLY_KEYS = (

@@ -53,9 +53,6 @@ from pytest_ghseed.traffic import TrafficSink
 
 #: The checkpoint record of a planned PR that GitHub no longer has.
 GONE = "gone"
-#: GitHub's caps on the sub-lists of one pull request.
-COMMITS_CAP = 250
-FILES_CAP = 3000
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_ghseed.fetch.graphql_queries import LEAVES, MAX_PAGE, Overflow, OverflowKind
-from pytest_ghseed.graphql_mapping import REST_FILE_STATUS, bot_login_from_email, rest_login, rest_pull_state
+from pytest_ghseed.graphql.queries import LEAVES, MAX_PAGE, Overflow, OverflowKind
+from pytest_ghseed.graphql.mapping import REST_FILE_STATUS, bot_login_from_email, rest_login, rest_pull_state
 from pytest_ghseed.models import (
     Commit,
     FileChange,
