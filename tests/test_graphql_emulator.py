@@ -10,8 +10,8 @@ import pytest
 from github import Auth, Github
 from graphql import GraphQLNamedType, get_named_type, is_abstract_type, is_leaf_type
 
-from pytest_ghseed.emulator import Emulator, start
 from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+from pytest_ghseed.emulator import Emulator, start
 from pytest_ghseed.emulator.graphql.schema import github_schema
 from pytest_ghseed.fetch.graphql_crawl import crawl_pulls
 from pytest_ghseed.graphql.queries import PageSizes

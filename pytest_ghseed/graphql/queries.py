@@ -158,7 +158,10 @@ def _fragment_name(connection: str) -> str:
 
 def _fragments(sizes: PageSizes) -> dict[str, str]:
     """Every fragment a document may use, by name (the leaf ones carry this query's page sizes)."""
-    found = {"GhseedActor": ACTOR_FRAGMENT, "GhseedPull": f"fragment GhseedPull on PullRequest {{ {PULL_FIELDS} }}"}
+    found = {
+        "GhseedActor": ACTOR_FRAGMENT,
+        "GhseedPull": f"fragment GhseedPull on PullRequest {{ {PULL_FIELDS} }}",
+    }
     for name in LEAVES:
         fragment = _fragment_name(name)
         found[fragment] = f"fragment {fragment} on PullRequest {{ {_leaf(name, sizes.first(name))} }}"
@@ -317,7 +320,9 @@ class FirstPage:
         parts = ["...GhseedPull"]
         parts += [f"...{_fragment_name(name)}" for name in self.asked]
         parts += [f"{name} {{ totalCount }}" for name in self.counted]
-        threads = _threads(self.threads, sizes.thread_comments) if self.threads else "reviewThreads { totalCount }"
+        threads = (
+            _threads(self.threads, sizes.thread_comments) if self.threads else "reviewThreads { totalCount }"
+        )
         return " ".join([*parts, threads])
 
 
@@ -338,7 +343,9 @@ OverflowKind = Literal[
     "labels", "commits", "files", "reviews", "comments", "reviewRequests", "reviewThreads", "threadComments"
 ]
 _KINDS: tuple[str, ...] = (*LEAVES, "reviewThreads", "threadComments")
-_ALIAS = re.compile(r"^o(?P<index>\d+)_(?P<number>\d+)_(?P<kind>[A-Za-z]+)_(?P<way>[fb])(?P<size>\d+)_(?P<thread>\d+)$")
+_ALIAS = re.compile(
+    r"^o(?P<index>\d+)_(?P<number>\d+)_(?P<kind>[A-Za-z]+)_(?P<way>[fb])(?P<size>\d+)_(?P<thread>\d+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -450,7 +457,9 @@ def batch_query(
     if not firsts and not items:
         msg = "batch_query needs at least one first page or overflow item"
         raise ValueError(msg)
-    pulls = [f"{page.alias}: pullRequest(number: {page.number}) {{ {page.selection(sizes)} }}" for page in firsts]
+    pulls = [
+        f"{page.alias}: pullRequest(number: {page.number}) {{ {page.selection(sizes)} }}" for page in firsts
+    ]
     parts = " ".join([*pulls, *_overflow_parts(items, sizes)])
     return _document(
         "query GhseedBatch($owner: String!, $name: String!) { "
