@@ -22,6 +22,7 @@ Where GraphQL and REST differ, the models come out as REST's would:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,21 +267,36 @@ class _Part:
         if self.cap is not None and len(self.front) >= self.cap:
             self.done = True
 
-    def next_pages(self, number: int, kind: OverflowKind, *, both_ends: bool) -> list[Overflow]:
-        """The pages that continue this list: one forward page, plus a backward one while it is long."""
+    def next_pages(
+        self, number: int, kind: OverflowKind, *, both_ends: bool, page: int = MAX_PAGE
+    ) -> list[Overflow]:
+        """The pages that continue this list: one forward page, plus a backward one while it is long.
+
+        ``page``: the most items a page asks (smaller for a server that times out)."""
         if self.done:
             return []
         gap = self.gap
         # More pages but no more counted (the list grew meanwhile): a full page.
-        size = min(MAX_PAGE, gap) if gap > 0 else MAX_PAGE
+        size = min(page, gap) if gap > 0 else page
         if self.cap is not None:
             size = max(1, min(size, self.cap - len(self.front)))
             # Read from the end only when the end lies within the cap.
             both_ends = both_ends and self.total <= self.cap
         pages = [Overflow(number, kind, after=self.after, first=size, before=self.before)]
-        if both_ends and gap > MAX_PAGE:
-            pages.append(Overflow(number, kind, before=self.before, last=min(MAX_PAGE, gap - MAX_PAGE)))
+        if both_ends and gap > page:
+            pages.append(Overflow(number, kind, before=self.before, last=min(page, gap - page)))
         return pages
+
+    def rounds_left(self, page: int = MAX_PAGE) -> int:
+        """Queries in a row this list still needs, one page forward (and one backward) per query."""
+        if self.done:
+            return 0
+        gap = self.gap if self.gap > 0 else page
+        if self.cap is not None:
+            gap = min(gap, max(0, self.cap - len(self.front)))
+            if self.total > self.cap:
+                return math.ceil(gap / page)
+        return math.ceil(gap / (2 * page)) if not self.back and gap > page else math.ceil(gap / page)
 
     def whole(self) -> dict[str, Any]:
         return {"totalCount": self.total, "nodes": self.nodes}
@@ -326,22 +342,26 @@ class PullAssembly:
             self._threads.append(_Thread(edge.get("cursor"), comments))
         self._threads_part.take({**connection, "nodes": [None] * len(edges)})
 
-    def pending(self) -> list[Overflow]:
+    def pending(self, page: int = MAX_PAGE) -> list[Overflow]:
         """The overflow pages needed next: per sub-list one forward page (and one from its end while
-        more than two pages remain of a leaf list); threads and their comments forward only."""
+        more than two pages remain of a leaf list); threads and their comments forward only.
+
+        ``page``: the most items a page asks (smaller for a server that times out)."""
         wanted: list[Overflow] = []
         for name in self.leaves:
-            wanted += self._parts[name].next_pages(self.number, name, both_ends=True)  # type: ignore[arg-type]
-        wanted += self._threads_part.next_pages(self.number, "reviewThreads", both_ends=False)
+            wanted += self._parts[name].next_pages(self.number, name, both_ends=True, page=page)  # type: ignore[arg-type]
+        wanted += self._threads_part.next_pages(self.number, "reviewThreads", both_ends=False, page=page)
         for index, thread in enumerate(self._threads):
-            for page in thread.comments.next_pages(self.number, "threadComments", both_ends=False):
+            for page_ in thread.comments.next_pages(
+                self.number, "threadComments", both_ends=False, page=page
+            ):
                 before = self._threads[index - 1].cursor if index else None
                 wanted.append(
                     Overflow(
                         self.number,
                         "threadComments",
-                        after=page.after,
-                        first=page.first,
+                        after=page_.after,
+                        first=page_.first,
                         thread_after=before,
                         thread_index=index,
                     )
@@ -352,6 +372,16 @@ class PullAssembly:
     def complete(self) -> bool:
         """Whether every sub-list is whole."""
         return not self.pending()
+
+    def rounds_left(self, page: int = MAX_PAGE) -> int:
+        """Queries in a row this PR still needs (its longest list decides)."""
+        parts = [*self._parts.values(), self._threads_part, *(t.comments for t in self._threads)]
+        return max((part.rounds_left(page) for part in parts), default=0)
+
+    @property
+    def changed_files(self) -> int:
+        """GitHub's count of the PR's changed files (``changedFiles``)."""
+        return int(self._node.get("changedFiles") or 0)
 
     def add(self, item: Overflow, answer: JSON | None) -> None:
         """Take the answer (the ``o<i>`` value of ``overflow_query``) to ``item``, one of :meth:`pending`."""

@@ -157,7 +157,10 @@ def _fragment_name(connection: str) -> str:
 
 
 def _fragments(sizes: PageSizes) -> dict[str, str]:
-    """Every fragment a document may use, by name (the leaf ones carry this query's page sizes)."""
+    """Every fragment a document may use, by name (the leaf ones carry this query's page sizes).
+
+    Fragments keep a batch short: GitHub (and the emulator) parse and validate a fragment once,
+    however many pull requests use it."""
     found = {
         "GhseedActor": ACTOR_FRAGMENT,
         "GhseedPull": f"fragment GhseedPull on PullRequest {{ {PULL_FIELDS} }}",
@@ -166,6 +169,12 @@ def _fragments(sizes: PageSizes) -> dict[str, str]:
         fragment = _fragment_name(name)
         found[fragment] = f"fragment {fragment} on PullRequest {{ {_leaf(name, sizes.first(name))} }}"
     return found
+
+
+def _threads_fragment(name: str, sizes: PageSizes) -> str:
+    """``GhseedThreads<n>``: the first ``n`` review threads with their comments."""
+    first = int(name.removeprefix("GhseedThreads"))
+    return f"fragment {name} on PullRequest {{ {_threads(first, sizes.thread_comments)} }}"
 
 
 _SPREAD = re.compile(r"\.\.\.(Ghseed\w+)")
@@ -181,6 +190,8 @@ def _document(text: str, sizes: PageSizes = DEFAULT_SIZES) -> str:
         if name in used:
             continue
         used.append(name)
+        if name not in available:
+            available[name] = _threads_fragment(name, sizes)
         pending += _SPREAD.findall(available[name])
     return "\n".join([text, *(available[name] for name in used)])
 
@@ -320,9 +331,7 @@ class FirstPage:
         parts = ["...GhseedPull"]
         parts += [f"...{_fragment_name(name)}" for name in self.asked]
         parts += [f"{name} {{ totalCount }}" for name in self.counted]
-        threads = (
-            _threads(self.threads, sizes.thread_comments) if self.threads else "reviewThreads { totalCount }"
-        )
+        threads = f"...GhseedThreads{self.threads}" if self.threads else "reviewThreads { totalCount }"
         return " ".join([*parts, threads])
 
 
