@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_MAX_WAIT,
@@ -114,6 +116,20 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
         help=(
             "once: fetch what the cache lacks (default); new_episodes: refresh what changed; all: fetch again"
         ),
+    )
+    parser.add_argument(
+        "--api",
+        type=_typed(lambda v, w: parse_choice(v, APIS, w), "--api"),
+        default=DEFAULT_API,
+        metavar="{" + ",".join(APIS) + "}",
+        help=f"GitHub API to fetch with: rest, graphql (files with patches through REST), or auto (GraphQL "
+        f"where it is there and cheaper) (default {DEFAULT_API})",
+    )
+    parser.add_argument(
+        "--no-patches",
+        action="store_true",
+        help="GraphQL without the REST files requests: files come without patch and previous_filename "
+        "(the recording says so, and never serves a request that wants patches)",
     )
     parser.add_argument(
         "--max-wait",
@@ -317,7 +333,11 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         order="oldest" if args.oldest else "recent",
         since=args.since,
         until=args.until,
+        patches=not args.no_patches,
     )
+    if args.no_patches and args.api == "rest":
+        msg = "--no-patches needs --api graphql or auto: REST's files always carry their patches"
+        raise UsageError(msg)
     if args.max_wait < 0:
         msg = f"--max-wait must be 0 or more seconds, got {args.max_wait}"
         raise UsageError(msg)
@@ -326,6 +346,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         workers=args.workers,
         max_wait=args.max_wait,
         checkpoint_file=args.checkpoint_file,
+        api=args.api,
     )
     store = ProjectStore(args.cache_dir, project.folder)
     output = StreamOutput(sys.stderr)

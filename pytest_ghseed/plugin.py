@@ -18,6 +18,8 @@ import pytest
 
 from pytest_ghseed import fixtures
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_STATE,
@@ -69,6 +71,7 @@ _INI_KEYS: dict[str, tuple[_IniType, str, str]] = {
         "",
     ),
     "ghseed_aliases": ("linelist", "project aliases, one `name = owner/repo` per line", ""),
+    "ghseed_api": ("string", f"{' | '.join(APIS)}: the GitHub API a fetch uses (default {DEFAULT_API})", ""),
 }
 
 
@@ -165,6 +168,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="seed of the factories (default: random, shown in the summary)",
     )
+    group.addoption(
+        "--ghseed-api",
+        dest="ghseed_api",
+        type=_choice(APIS, "--ghseed-api"),
+        metavar="{" + ",".join(APIS) + "}",
+        help=f"GitHub API to fetch with: rest, graphql (patches through REST) or auto (default {DEFAULT_API})",
+    )
     for name, (kind, help_text, _default) in _INI_KEYS.items():
         parser.addini(name, help_text, type=kind)
 
@@ -195,6 +205,7 @@ def _command_line(config: pytest.Config) -> CommandLine:
         base_url=option("base_url"),
         max_age=option("max_age"),
         seed=option("seed"),
+        api=option("api"),
     )
 
 
@@ -218,6 +229,7 @@ _INI_TEXT_KEYS = (
     "max_age",
     "seed",
     "missing",
+    "api",
 )
 
 

@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore, dump_json
-from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
+from pytest_ghseed.defaults import (
+    DEFAULT_API,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_WORKERS,
+    Api,
+    RecordMode,
+)
 from pytest_ghseed.errors import (
     CacheError,
     CorruptFile,
@@ -69,6 +76,8 @@ class FetchOptions:
     workers: int = DEFAULT_WORKERS
     max_wait: float = DEFAULT_MAX_WAIT
     checkpoint_file: Path | None = None
+    #: Which GitHub API fetches (``fetch/choose``): rest, graphql, or auto.
+    api: Api = DEFAULT_API
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +237,8 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
         state="all",
         since=None if None in sinces else min(s for s in sinces if s is not None),
         until=None if None in untils else max(u for u in untils if u is not None),
+        # Patches if any selection has them: a refresh must not take them from PRs that had them.
+        patches=any(s.patches for s in selections),
     )
 
 
@@ -336,9 +347,18 @@ def _lost_cassettes(store: ProjectStore, snapshot: Snapshot) -> tuple[int, ...] 
     """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is."""
     if not store.cassette_dir.is_dir() and not snapshot.prs:
         return None
-    if not store.layout.listing.is_file():
+    answered = bool(store.layout.graphql_cassettes())
+    if not store.layout.listing.is_file() and not answered:
         return ()
-    lost = tuple(pr.number for pr in snapshot.prs if not store.layout.pr_cassette(pr.number).is_file())
+    metadata = _metadata_or_none(store)
+    graphql = set(metadata.graphql) if metadata is not None else set()
+    # A PR recorded through GraphQL lives in the GraphQL cassettes (and its files, with patches, in its own).
+    lost = tuple(
+        pr.number
+        for pr in snapshot.prs
+        if not store.layout.pr_cassette(pr.number).is_file()
+        and (pr.number not in graphql or not answered or (snapshot.params.patches and pr.changed_files > 0))
+    )
     return lost or None
 
 
@@ -526,8 +546,21 @@ def _finish(
 ) -> SeedResult:
     """Save what a crawl produced, then drop its checkpoint, and say how it went."""
     crawl = result.checkpoint.planned_at if result.checkpoint is not None else None
+    # The PRs last recorded through GraphQL: this crawl's, and those kept from before it refetched none.
+    before = _metadata_or_none(store)
+    graphql = set(before.graphql) if before is not None else set()
+    graphql = (graphql - {pr.number for pr in result.prs}) | set(result.graphql)
     saved = _save(
-        project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered, crawl
+        project,
+        store,
+        snapshot,
+        base_url,
+        recorder,
+        pr_etags,
+        result.repository_etag,
+        covered,
+        crawl,
+        graphql,
     )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
@@ -555,7 +588,7 @@ def _crawl(
 ) -> tuple[FetchResult, str, CassetteRecorder]:
     """Run one crawl, recorded into the project's cassettes; return it, the base URL and the recorder."""
     from pytest_ghseed.cache.cassettes import CassetteRecorder
-    from pytest_ghseed.fetch.fetcher import fetch_pulls
+    from pytest_ghseed.fetch.choose import fetch_with
 
     with github_endpoint(project, options) as (base_url, tokens):
         recorder = CassetteRecorder(store.cassette_dir, tokens)
@@ -563,7 +596,8 @@ def _crawl(
             checkpoint_path,
             own_checkpoint=own_checkpoint,
             notes=notes,
-            fetch=lambda: fetch_pulls(
+            fetch=lambda: fetch_with(
+                options.api,
                 project.full_name,
                 params,
                 checkpoint_path=checkpoint_path,
@@ -633,6 +667,7 @@ def _save(
     repository_etag: str | None,
     covered: tuple[FetchParams, ...],
     crawl: str | None,
+    graphql: set[int],
 ) -> Snapshot:
     """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
     text = dump_json(snapshot.to_dict()).decode("utf-8")
@@ -649,6 +684,7 @@ def _save(
         repository_etag=repository_etag,
         covered=covered,
         crawl=crawl,
+        graphql=tuple(graphql),
     )
     store.save(snapshot, metadata, scrubbed.encode("utf-8"))
     return snapshot

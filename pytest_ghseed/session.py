@@ -103,7 +103,9 @@ class GhseedSession:
                         settings.cache_dir,
                         params,
                         record_mode=settings.record_mode,
-                        options=FetchOptions(base_url=settings.base_url, workers=settings.workers),
+                        options=FetchOptions(
+                            base_url=settings.base_url, workers=settings.workers, api=settings.api
+                        ),
                         max_age=settings.max_age,
                         on_event=ProgressRenderer(output, prefix="ghseed: ", interval=0.5),
                         fresh_since=self.started,

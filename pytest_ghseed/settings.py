@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_MISSING,
@@ -24,6 +26,7 @@ from pytest_ghseed.defaults import (
     MISSING_POLICIES,
     RECORD_MODES,
     STATES,
+    Api,
     MissingPolicy,
     PullState,
     RecordMode,
@@ -259,6 +262,7 @@ class CommandLine:
     base_url: str | None = None
     max_age: float | None = None
     seed: int | None = None
+    api: Api | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +281,7 @@ class IniFile:
     seed: str | None = None
     missing: str | None = None
     aliases: tuple[str, ...] = ()
+    api: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +304,8 @@ class Settings:
     aliases: dict[str, str]
     command_line: SelectionLayer
     configured: SelectionLayer
+    #: Which GitHub API a fetch uses (``fetch/choose``).
+    api: Api = DEFAULT_API
 
     def select(self, marker: Mapping[str, object] | None = None) -> Selection | None:
         """The selection for a test with this marker's keyword arguments; None when no project is set."""
@@ -387,6 +394,11 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
         if ini.missing and ini.missing.strip()
         else DEFAULT_MISSING
     )
+    api = cli.api
+    if api is None:
+        api = (
+            parse_choice(ini.api.strip(), APIS, "ghseed_api") if ini.api and ini.api.strip() else DEFAULT_API
+        )
     return Settings(
         projects=tuple(cli_projects or ini_projects),
         record_mode=record_mode,
@@ -402,6 +414,7 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
             project=cli_projects[0] if cli_projects else None, max_prs=cli.max_prs, state=cli.state
         ),
         configured=configured,
+        api=api,
     )
 
 

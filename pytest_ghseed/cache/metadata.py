@@ -48,6 +48,9 @@ class Metadata:
     #: When the crawl saved here was planned (its checkpoint's ``planned_at``): a checkpoint left by a
     #: crash after the save is recognised as done.
     crawl: str | None = None
+    #: The PRs whose last recording came through GraphQL (``graphql-*`` cassettes, their files in their
+    #: own cassette when patches were fetched); the others through REST. A rebuild reads each where it is.
+    graphql: tuple[int, ...] = ()
 
     @classmethod
     def describe(
@@ -61,6 +64,7 @@ class Metadata:
         covered: tuple[FetchParams, ...] = (),
         snapshot_sha256: str | None = None,
         crawl: str | None = None,
+        graphql: tuple[int, ...] = (),
     ) -> Metadata:
         """The metadata of ``snapshot`` as this version of pytest-ghseed records it (the one builder)."""
         return cls(
@@ -78,6 +82,7 @@ class Metadata:
             numbers=tuple(pr.number for pr in snapshot.prs),
             snapshot_sha256=snapshot_sha256,
             crawl=crawl,
+            graphql=tuple(sorted(set(graphql) & {pr.number for pr in snapshot.prs})),
         )
 
     def for_snapshot(self, snapshot: Snapshot, snapshot_sha256: str | None = None) -> Metadata:
@@ -116,6 +121,7 @@ class Metadata:
             "numbers": list(self.numbers),
             "snapshot_sha256": self.snapshot_sha256,
             "crawl": self.crawl,
+            "graphql": list(self.graphql),
         }
 
     @classmethod
@@ -132,8 +138,9 @@ class Metadata:
             msg = "covered must be a list of fetch parameters"
             raise TypeError(msg)
         numbers = data.get("numbers") or []
-        if not isinstance(numbers, list):
-            msg = "numbers must be a list of pull-request numbers"
+        graphql = data.get("graphql") or []
+        if not isinstance(numbers, list) or not isinstance(graphql, list):
+            msg = "numbers and graphql must be lists of pull-request numbers"
             raise TypeError(msg)
         return cls(
             project=_text(data, "project"),
@@ -150,6 +157,7 @@ class Metadata:
             numbers=tuple(_whole(n, "numbers") for n in numbers),
             snapshot_sha256=_optional_text(data, "snapshot_sha256"),
             crawl=_optional_text(data, "crawl"),
+            graphql=tuple(_whole(n, "graphql") for n in graphql),
         )
 
 
