@@ -347,9 +347,9 @@ def _lost_cassettes(store: ProjectStore, snapshot: Snapshot) -> tuple[int, ...] 
     """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is."""
     if not store.cassette_dir.is_dir() and not snapshot.prs:
         return None
-    answered = bool(store.layout.graphql_cassettes())
-    if not store.layout.listing.is_file() and not answered:
+    if not store.layout.listing.is_file():
         return ()
+    answered = bool(store.layout.graphql_cassettes())
     metadata = _metadata_or_none(store)
     graphql = set(metadata.graphql) if metadata is not None else set()
     # A PR recorded through GraphQL lives in the GraphQL cassettes (and its files, with patches, in its own).

@@ -61,8 +61,8 @@ def test_graphql_crawl_equals_a_rest_crawl_and_the_truth_field_by_field(emulator
     emu = emulator_factory(config(n_prs=20, extremes=True))
     graphql = ensure(PROJECT, tmp_path / "graphql", ALL, options=options(emu))
     assert graphql_queries(emu) > 0
-    # Only the files go through REST: one request per 100 (up to REST's 3,000), none for a PR without.
-    assert rest_requests(emu) == sum(-(-min(pr.changed_files, 3000) // 100) for pr in emu.truth(REPO))
+    # Through REST: the repository, and the files: one request per 100 (up to REST's 3,000), none for a PR without.
+    assert rest_requests(emu) == 1 + sum(-(-min(pr.changed_files, 3000) // 100) for pr in emu.truth(REPO))
     rest = ensure(PROJECT, tmp_path / "rest", ALL, options=options(emu, "rest"))
     assert dicts(graphql.snapshot.prs) == dicts(rest.snapshot.prs) == dicts(emu.truth(REPO))
     assert graphql.snapshot.repository == rest.snapshot.repository
@@ -75,10 +75,11 @@ def test_graphql_crawl_equals_a_rest_crawl_and_the_truth_field_by_field(emulator
 def test_no_patches_leaves_patches_out_and_never_serves_a_request_for_them(
     emulator_factory, tmp_path: Path
 ) -> None:
-    """--no-patches: no REST request, files without patch/previous_filename, and a request wanting patches fetches again."""
+    """--no-patches: one REST request (the repository), files without patch/previous_filename, and a request
+    wanting patches fetches again."""
     emu = emulator_factory(config(n_prs=8))
     first = ensure(PROJECT, tmp_path, NO_PATCHES, options=options(emu))
-    assert rest_requests(emu) == 0
+    assert rest_requests(emu) == 1
     assert dicts(first.snapshot.prs) == dicts(map(without_patches, emu.truth(REPO)))
     assert not first.snapshot.params.patches
     store = ProjectStore(tmp_path, PROJECT.folder)

@@ -22,9 +22,9 @@ from pytest_ghseed.cache.rebuild import recorded_lists
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
 from pytest_ghseed.errors import CorruptFile
-from pytest_ghseed.graphql.convert import PullAssembly, pull_request_from_graphql, repository_from_graphql
+from pytest_ghseed.graphql.convert import PullAssembly, pull_request_from_graphql
 from pytest_ghseed.graphql.queries import LEAVES, Overflow
-from pytest_ghseed.models import FileChange, PullRequest, Repository
+from pytest_ghseed.models import FileChange, PullRequest
 
 #: The caps every GraphQL crawl reads within (``graphql_fetcher``): a PR is whole once they are met.
 CAPS = {"commits": COMMITS_CAP, "files": FILES_CAP}
@@ -71,20 +71,6 @@ def recorded_pulls(store: ProjectStore, numbers: Collection[int]) -> dict[int, R
             cassette = store.layout.pr_cassette(number)
             rest_files = recorded_lists(cassette)[1]["files"] if node.get("changedFiles") else []
         found[number] = RecordedPull(node, rest_files)
-    return found
-
-
-def recorded_repository(store: ProjectStore) -> Repository | None:
-    """The repository as the last recorded GraphQL answer that asked its fields describes it."""
-    found: Repository | None = None
-    for path in store.layout.graphql_cassettes():
-        try:
-            for repository in _repositories(path):
-                if "nameWithOwner" in repository and "databaseId" in repository:
-                    found = repository_from_graphql(repository)
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
-            why = f"a recorded GraphQL answer is malformed ({exc.__class__.__name__}: {exc})"
-            raise CorruptFile(path, why) from None
     return found
 
 

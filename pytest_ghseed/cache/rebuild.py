@@ -94,10 +94,6 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
         prs = [pr for pr in prs if pr.number not in graphql]
         prs += [pull.model() for pull in recorded_pulls(store, graphql).values()]
     if repository is None:
-        from pytest_ghseed.cache.graphql_rebuild import recorded_repository
-
-        repository = recorded_repository(store)  # a GraphQL crawl asks it of GraphQL
-    if repository is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)
     wanted = set(metadata.numbers)

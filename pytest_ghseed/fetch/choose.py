@@ -150,7 +150,7 @@ def fetch_with(
                 on_event=on_event,
                 sink=sink,
                 record_filter=record_filter,
-            ).run(updated_since=updated_since, only=only)
+            ).run(updated_since=updated_since, only=only, known_repository=known_repository)
     finally:
         client.close()
     if on_event is None:

@@ -34,7 +34,7 @@ from pytest_ghseed.fetch.fetcher import _CANCEL_GRACE, GONE, FetchedPull, Fetche
 from pytest_ghseed.fetch.graphql_client import GraphQLClient, QueryTimeout
 from pytest_ghseed.fetch.graphql_schedule import Batch, Scheduler
 from pytest_ghseed.fetch.tokens import FetchCancelled
-from pytest_ghseed.graphql.convert import PullAssembly, repository_from_graphql
+from pytest_ghseed.graphql.convert import PullAssembly
 from pytest_ghseed.graphql.queries import (
     DEFAULT_SIZES,
     LEAVES,
@@ -44,7 +44,6 @@ from pytest_ghseed.graphql.queries import (
     PageSizes,
     counts_of,
     plan_query,
-    repository_query,
 )
 from pytest_ghseed.models import FetchParams, FileChange, Repository, parse_datetime
 from pytest_ghseed.progress import EventKind, ProgressEvent
@@ -57,13 +56,12 @@ _STATES: dict[str, tuple[str, ...]] = {"all": (), "open": ("OPEN",), "closed": (
 
 
 class _Planner(Fetcher):
-    """``Fetcher``'s plan, over GraphQL's listing: it keeps each PR's counts and the repository."""
+    """``Fetcher``'s plan, over GraphQL's listing: it keeps each PR's counts."""
 
     def __init__(self, client: GraphQLClient, repo: str, params: FetchParams, checkpoint: Checkpoint) -> None:
         super().__init__(client, repo, params, checkpoint=checkpoint)
         self.graphql = client
         self.counts: dict[int, Counts] = {}
-        self.repository: Repository | None = None
 
     def _list_pages(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
         document = plan_query(
@@ -75,7 +73,6 @@ class _Planner(Fetcher):
         while True:
             answer = self.graphql.query(document, {**_where(self.repo), "after": after})
             repository = _repository_node(answer.data, self.repo)
-            self.repository = repository_from_graphql(repository)
             connection = repository.get("pullRequests") or {}
             for node in connection.get("nodes") or ():
                 number = int(node["number"])
@@ -125,10 +122,21 @@ class GraphQLFetcher:
 
     # -- the two phases --------------------------------------------------------------------------
 
-    def run(self, *, updated_since: datetime | None = None, only: Sequence[int] | None = None) -> FetchResult:
+    def run(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        only: Sequence[int] | None = None,
+        known_repository: tuple[Repository, str] | None = None,
+    ) -> FetchResult:
         """Plan (unless the checkpoint has a plan), then fetch every planned PR not yet fetched."""
         started = datetime.now(UTC)
         planner = _Planner(self.client, self.repo, self.params, self.checkpoint)
+        # The repository through REST (one request; a 304 on a refresh): GitHub's own body is recorded,
+        # so the recording serves REST clients as a REST one does, and both rebuild the same model.
+        repository, repository_etag = planner.fetch_repository(known_repository)
+        if self.sink is not None:
+            self.sink.flush_listing()
         if self.checkpoint.plan is None:
             if only is not None:
                 numbers, total_found = sorted(set(only)), None
@@ -137,7 +145,6 @@ class GraphQLFetcher:
             else:
                 numbers, total_found = planner.plan_updated_since(updated_since)
             self.checkpoint.set_plan(numbers, total_found)
-        repository = planner.repository or self._repository()
         if self.sink is not None:
             self.sink.flush_graphql()
         plan = list(self.checkpoint.plan or [])
@@ -158,15 +165,11 @@ class GraphQLFetcher:
             started_at=parse_datetime(self.checkpoint.planned_at) or started,
             total_found=self.checkpoint.total_found,
             etags={f.pr.number: f.etags for f in fetched},
+            repository_etag=repository_etag,
             notes=tuple(self.checkpoint.notes),
             checkpoint=self.checkpoint,
             graphql=graphql,
         )
-
-    def _repository(self) -> Repository:
-        """The repository (a resumed or pinned plan read no listing): one point."""
-        answer = self.client.query(repository_query(), _where(self.repo))
-        return repository_from_graphql(_repository_node(answer.data, self.repo))
 
     def _crawl(self, numbers: list[int], counts: Mapping[int, Counts]) -> None:
         """Fetch ``numbers`` in ``workers`` threads; the first real error (or Ctrl-C) stops them all."""

@@ -6,7 +6,7 @@ and a connection asked for its ``totalCount`` alone (no ``first``/``last``) is n
 So the shapes here are:
 
 - **The plan** (:func:`plan_query`): 100 PRs a page, each with its counters (``totalCount`` of every
-  list): 1 point per 100 PRs, and the repository's own fields ride along for free.
+  list): 1 point per 100 PRs.
 - **Batches** (:func:`batch_query`): many PRs by number, one alias each (``p<number>``), with the
   first page of each list that has items (:func:`first_page`; a leaf list costs one request per PR
   whatever its size, so leaves ask for 100) and the ``totalCount`` alone of the empty ones (free: it
@@ -236,7 +236,7 @@ def plan_query(
     direction: Direction = "ASC",
     states: Sequence[str] = (),
 ) -> str:
-    """The plan: ``page`` PRs per query with their dates and counters, and the repository's fields.
+    """The plan: ``page`` PRs per query with their dates and counters.
 
     ``states``: GitHub's ``PullRequestState`` values to keep (none: all). Variables: ``owner``,
     ``name``, ``after`` (null for the first page). Costs 1 point per page: the counters are
@@ -251,7 +251,7 @@ def plan_query(
     counters = " ".join(f"{name} {{ totalCount }}" for name in COUNTED if name != "files")
     return (
         "query GhseedPlan($owner: String!, $name: String!, $after: String) { "
-        f"repository(owner: $owner, name: $name) {{ {REPOSITORY_FIELDS} "
+        "repository(owner: $owner, name: $name) { "
         f"pullRequests(first: {page}, after: $after, orderBy: {{field: {order}, direction: {direction}}}{chosen}) "
         f"{{ totalCount {PAGE_INFO} nodes {{ number state createdAt updatedAt changedFiles {counters} }} }} }} "
         f"{RATE_LIMIT} }}"
