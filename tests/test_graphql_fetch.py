@@ -56,7 +56,9 @@ def rest_requests(emu: Any) -> int:
 
 
 @pytest.mark.slow
-def test_graphql_crawl_equals_a_rest_crawl_and_the_truth_field_by_field(emulator_factory, tmp_path: Path) -> None:
+def test_graphql_crawl_equals_a_rest_crawl_and_the_truth_field_by_field(
+    emulator_factory, tmp_path: Path
+) -> None:
     """Extreme PRs (105 reviews, 300 commits, 3,100 files) through GraphQL equal REST's snapshot and the truth."""
     emu = emulator_factory(config(n_prs=20, extremes=True))
     graphql = ensure(PROJECT, tmp_path / "graphql", ALL, options=options(emu))
@@ -172,7 +174,9 @@ def test_refresh_of_a_graphql_recording_fetches_what_changed(emulator_factory, t
     assert rebuild_project(store) == store.read_snapshot()
 
 
-def test_a_graphql_recording_refreshed_through_rest_rebuilds_from_both(emulator_factory, tmp_path: Path) -> None:
+def test_a_graphql_recording_refreshed_through_rest_rebuilds_from_both(
+    emulator_factory, tmp_path: Path
+) -> None:
     """Recorded through GraphQL, refreshed through REST: each PR is rebuilt from its latest recording."""
     emu = emulator_factory(config(n_prs=6))
     ensure(PROJECT, tmp_path, ALL, options=options(emu))
@@ -211,9 +215,13 @@ def test_timeouts_shrink_the_queries_and_the_crawl_completes(emulator_factory, t
     assert dicts(result.snapshot.prs) == dicts(emu.truth(REPO))
 
 
-def test_a_spent_graphql_budget_parks_graphql_only_and_is_waited_for(emulator_factory, tmp_path: Path) -> None:
+def test_a_spent_graphql_budget_parks_graphql_only_and_is_waited_for(
+    emulator_factory, tmp_path: Path
+) -> None:
     """2 points a 2 s window for one user: the crawl waits (shown) for resets, never asks while told to wait."""
-    emu = emulator_factory(make_config(n_prs=40, graphql_limit=2, window_seconds=2.0, tokens={ALICE: "alice"}))
+    emu = emulator_factory(
+        make_config(n_prs=40, graphql_limit=2, window_seconds=2.0, tokens={ALICE: "alice"})
+    )
     events: list[Any] = []
     result = ensure(
         PROJECT,
@@ -229,7 +237,9 @@ def test_a_spent_graphql_budget_parks_graphql_only_and_is_waited_for(emulator_fa
     assert emu.stats.violations == 0
 
 
-def test_a_graphql_wait_longer_than_max_wait_stops_with_a_clear_message(emulator_factory, tmp_path: Path) -> None:
+def test_a_graphql_wait_longer_than_max_wait_stops_with_a_clear_message(
+    emulator_factory, tmp_path: Path
+) -> None:
     """A spent GraphQL budget whose reset is further than max_wait: a clear error, finished PRs kept."""
     emu = emulator_factory(make_config(n_prs=40, graphql_limit=1, tokens={ALICE: "alice"}))
     with pytest.raises(RateLimitWaitTooLong, match="max_wait=5s"):
