@@ -3,7 +3,8 @@ then the sequential PyGithub loop a user writes by hand.
 
 All runs use one emulator (one repository, ``extremes=True``, GitHub's default limits, the same
 latency), with the stats reset between runs; each API has its own users, so no run spends another
-run's budgets. Each ghseed crawl runs ``--repeat`` times (median wall time; quota is the same each time).
+run's budgets. Each ghseed crawl runs ``--repeat`` times, the three interleaved so that the machine's
+load falls on each alike (median wall time; the quota is the same each time).
 
     python benchmarks/bench_fetch.py                      # 200 PRs, 30 ms, with the naive loops (~7 minutes)
     python benchmarks/bench_fetch.py --skip-naive         # the three ghseed crawls only
@@ -106,37 +107,53 @@ def without_patches(pr: PullRequest) -> PullRequest:
     return dataclasses.replace(pr, files=files)
 
 
-def run_ghseed(
-    emu: Emulator, api: str, tokens: dict[str, str], patches: bool, repeat: int, label: str
-) -> Run:
-    """``fetch_with`` (what ``ghseed fetch --api ...`` runs) with its defaults, ``repeat`` times."""
-    params = FetchParams(max_prs=None, patches=patches)
-    walls: list[float] = []
-    waits = 0
-    for _ in range(repeat):
+@dataclass
+class Crawl:
+    """One of ghseed's crawls to run: which API, whose tokens, patches or not."""
+
+    label: str
+    api: str
+    tokens: dict[str, str]
+    patches: bool
+    walls: list[float] = dataclasses.field(default_factory=list)
+    waits: int = 0
+
+    def once(self, emu: Emulator) -> tuple[Stats, list[PullRequest]]:
+        """``fetch_with`` (what ``ghseed fetch --api ...`` runs) with its defaults; the emulator's stats."""
         emu.reset_stats()
         events: list[ProgressEvent] = []
         with tempfile.TemporaryDirectory(prefix="ghseed-bench-") as tmp:
             wall, result = timed(
-                lambda tmp=tmp, events=events: fetch_with(
-                    api,  # type: ignore[arg-type]
+                lambda: fetch_with(
+                    self.api,  # type: ignore[arg-type]
                     REPO,
-                    params,
+                    FetchParams(max_prs=None, patches=self.patches),
                     checkpoint_path=Path(tmp) / "checkpoint.json",
                     base_url=emu.base_url,
-                    tokens=list(tokens),
+                    tokens=list(self.tokens),
                     on_event=events.append,
                 )
             )
-        walls.append(wall)
-        waits += sum(1 for event in events if event.kind == "wait")
-    stats = emu.stats
-    truth = emu.truth(REPO) if patches else [without_patches(pr) for pr in emu.truth(REPO)]
-    got = [pr.to_dict() for pr in sorted(result.prs, key=lambda p: p.number)]
-    exact = got == [pr.to_dict() for pr in truth]
-    return Run(
-        label, len(result.prs), statistics.median(walls), stats, exact=exact, walls=tuple(walls), waits=waits
-    )
+        self.walls.append(wall)
+        self.waits += sum(1 for event in events if event.kind == "wait")
+        return emu.stats, list(result.prs)
+
+    def run(self, emu: Emulator, stats: Stats, prs: list[PullRequest]) -> Run:
+        """The figures of the last run, with the median wall time of all runs."""
+        truth = emu.truth(REPO) if self.patches else [without_patches(pr) for pr in emu.truth(REPO)]
+        got = [pr.to_dict() for pr in sorted(prs, key=lambda p: p.number)]
+        exact = got == [pr.to_dict() for pr in truth]
+        wall = statistics.median(self.walls)
+        return Run(self.label, len(prs), wall, stats, exact=exact, walls=tuple(self.walls), waits=self.waits)
+
+
+def run_ghseed(emu: Emulator, crawls: list[Crawl], repeat: int) -> list[Run]:
+    """Each crawl ``repeat`` times, interleaved (the machine's load falls on each alike); their runs."""
+    last: dict[str, tuple[Stats, list[PullRequest]]] = {}
+    for _ in range(repeat):
+        for crawl in crawls:
+            last[crawl.label] = crawl.once(emu)
+    return [crawl.run(emu, *last[crawl.label]) for crawl in crawls]
 
 
 def naive_loop(g: Github, limit: int | None) -> int:
@@ -197,7 +214,7 @@ def big_repository(n_prs: int, latency: float) -> None:
     generated, emu = timed(lambda: start(config))
     print(f"   emulator generated the repository in {generated:.0f} s", flush=True)
     with emu:
-        run = run_ghseed(emu, "graphql", BIG_TOKENS, False, 1, "GraphQL --no-patches, 1 user")
+        (run,) = run_ghseed(emu, [Crawl("GraphQL --no-patches, 1 user", "graphql", BIG_TOKENS, False)], 1)
     limit = 5000
     print(
         table(

@@ -170,6 +170,14 @@ def _ensure_locked(
                 f"'none' (offline). Record it with: {record_command(project, store.cache_dir)}"
             )
             raise CacheMissing(msg)
+        if params.patches and not any(s.patches for s in covered_selections(store, cached)):
+            # Fewer PRs than asked is served with a note; files without their patches would be wrong data.
+            msg = (
+                f"project {project.name!r} in {store.path} was recorded without patches (--no-patches) and "
+                "the record mode is 'none' (offline); record it with patches: "
+                f"{record_command(project, store.cache_dir)} --record-mode all"
+            )
+            raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
     if cached is not None and covered_by(store, cached, params):
         stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
@@ -700,4 +708,6 @@ def _describe(params: FetchParams) -> str:
         parts.append(f"since={params.since.date()}")
     if params.until:
         parts.append(f"until={params.until.date()}")
+    if not params.patches:
+        parts.append("no patches")
     return ", ".join(parts)

@@ -17,7 +17,7 @@ from pytest_ghseed.emulator.data import SyntheticProject
 from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.network import network_blocked
-from pytest_ghseed.seed import FetchOptions, ensure
+from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
 from pytest_ghseed.settings import resolve_project
 from tests.helpers import REPO, make_config
 
@@ -87,6 +87,8 @@ def test_no_patches_leaves_patches_out_and_never_serves_a_request_for_them(
     store = ProjectStore(tmp_path, PROJECT.folder)
     assert store.read_metadata().params.to_dict()["patches"] is False
     assert ensure(PROJECT, tmp_path, NO_PATCHES, options=options(emu)).source == "cache"
+    with pytest.raises(CacheMissing, match="recorded without patches"):
+        ensure(PROJECT, tmp_path, ALL, record_mode="none", options=options(emu))
     emu.reset_stats()
     again = ensure(PROJECT, tmp_path, ALL, options=options(emu))
     assert again.source == "fetched" and rest_requests(emu) > 0

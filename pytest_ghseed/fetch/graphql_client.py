@@ -64,11 +64,13 @@ class GraphQLClient(GitHubClient):
                     self.queries_made += 1
                 sent = self._transport().post_graphql(lease.account.token, payload, {})
                 status, headers, body = sent.status, sent.headers, sent.body
-                if status == 200 and not _is_object(body):
-                    # A 200 that is not JSON (a proxy's page) is as transient as a 5xx, as for REST.
-                    status, body = None, ""
-                elif status == 200 and not graphql_rate_limited(body):
-                    answer = _read(body)
+                if status == 200:
+                    parsed = _parse(body)
+                    if not isinstance(parsed, dict):
+                        # A 200 that is not JSON (a proxy's page) is as transient as a 5xx, as for REST.
+                        status, body = None, ""
+                    elif not graphql_rate_limited(parsed):
+                        answer = _read(parsed)
             finally:
                 # Whatever happened, the lease goes back: a leaked one would count as in flight forever.
                 self.pool.release(lease, headers if status is not None else None, ok=answer is not None)
@@ -81,20 +83,16 @@ class GraphQLClient(GitHubClient):
             self._act(decision, status, lease, ENDPOINT, "graphql")
 
 
-def _is_object(body: str) -> bool:
+def _parse(body: str) -> Any:
     try:
-        return isinstance(json.loads(body), dict)
-    except (ValueError, RecursionError):
-        return False
-
-
-def _read(body: str) -> GraphQLAnswer | None:
-    """The answer of a 200 that carries data; None when it carries none (errors only, or not JSON)."""
-    try:
-        parsed = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), dict):
+
+
+def _read(parsed: dict[str, Any]) -> GraphQLAnswer | None:
+    """The answer of a 200 that carries data; None when it carries none (errors only)."""
+    if not isinstance(parsed.get("data"), dict):
         return None
     data: dict[str, Any] = parsed["data"]
     raw_errors = parsed.get("errors")

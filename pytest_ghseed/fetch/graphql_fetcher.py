@@ -51,6 +51,8 @@ from pytest_ghseed.traffic import TrafficSink
 
 #: What a checkpoint record of a GraphQL-fetched PR says (``record["api"]``).
 API_MARK = "graphql"
+#: A PR's files from REST (with patches) and the list's ETag.
+Files = tuple[list[FileChange], str | None]
 #: REST's ``state`` filter -> GraphQL's ``PullRequestState`` values.
 _STATES: dict[str, tuple[str, ...]] = {"all": (), "open": ("OPEN",), "closed": ("CLOSED", "MERGED")}
 
@@ -73,7 +75,9 @@ class _Planner(Fetcher):
         while True:
             answer = self.graphql.query(document, {**_where(self.repo), "after": after})
             repository = _repository_node(answer.data, self.repo)
-            connection = repository.get("pullRequests") or {}
+            connection = repository.get("pullRequests")
+            if not isinstance(connection, Mapping):
+                raise _malformed(self.repo, TypeError("pullRequests is not a connection"))
             for node in connection.get("nodes") or ():
                 number = int(node["number"])
                 self.counts[number] = counts_of(node)
@@ -198,18 +202,27 @@ class GraphQLFetcher:
 
     # -- one pull request done -------------------------------------------------------------------
 
-    def finish(self, assembly: PullAssembly, files: tuple[list[FileChange], str | None] | None) -> None:
-        """Build the PR and append it to the checkpoint (its traffic is already on disk)."""
-        try:
-            pr = assembly.build(commits_cap=COMMITS_CAP, files=files[0] if files is not None else None)
-        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
-            msg = (
-                f"the GraphQL answers for pull request #{assembly.number} of {self.repo} are not GitHub's "
-                f"({exc.__class__.__name__}: {str(exc)[:200]}); is the base URL a GitHub API? Check --base-url"
-            )
-            raise FetchError(msg) from None
-        etags = {"files": files[1]} if files is not None and files[1] else {}
-        self._record(pr.number, FetchedPull(pr, etags).to_record())
+    def finish(self, done: Sequence[tuple[PullAssembly, Files | None]]) -> None:
+        """Build whole PRs and append them to the checkpoint at once (their traffic is on disk first)."""
+        records: list[tuple[int, dict[str, Any]]] = []
+        for assembly, files in done:
+            try:
+                pr = assembly.build(commits_cap=COMMITS_CAP, files=files[0] if files is not None else None)
+            except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+                raise _malformed(self.repo, exc) from None
+            if self.sink is not None:
+                self.sink.flush_pr(pr.number)  # its REST traffic (the files), before the checkpoint counts it
+            etags = {"files": files[1]} if files is not None and files[1] else {}
+            record = {**FetchedPull(pr, etags).to_record(), "api": API_MARK}
+            if self.record_filter is not None:
+                record = self.record_filter(record)
+            records.append((pr.number, record))
+        # One durable write for the PRs one answer completed: GraphQL finishes them many at a time.
+        self.checkpoint.record_prs(records)
+        with self._cond:
+            self._done += len(records)
+        if records:
+            self._emit("pr_done")
 
     def gone(self, number: int) -> None:
         """PR ``number`` is no longer on GitHub (deleted since the plan): noted and skipped."""
@@ -217,17 +230,6 @@ class GraphQLFetcher:
         with self._cond:
             self._done += 1
         self._emit("note", message=f"PR #{number} no longer exists (NOT_FOUND); skipped")
-
-    def _record(self, number: int, record: dict[str, Any]) -> None:
-        if self.sink is not None:
-            self.sink.flush_pr(number)  # its REST traffic (the files), before the checkpoint counts it
-        record = {**record, "api": API_MARK}
-        if self.record_filter is not None:
-            record = self.record_filter(record)
-        self.checkpoint.record_pr(number, record)
-        with self._cond:
-            self._done += 1
-        self._emit("pr_done")
 
     def _collect(self, plan: list[int]) -> tuple[list[FetchedPull], tuple[int, ...]]:
         records = dict(self.checkpoint.iter_pr_data())
@@ -278,7 +280,7 @@ class _Crawl:
         self.graphql_in_flight = 0
         # Files through REST (with patches): to fetch, fetched, and whole PRs waiting for theirs.
         self.files_todo: collections.deque[int] = collections.deque()
-        self.files: dict[int, tuple[list[FileChange], str | None]] = {}
+        self.files: dict[int, Files] = {}
         self.waiting: dict[int, PullAssembly] = {}
         self.queued: set[int] = set()
         if self.patches:
@@ -347,7 +349,7 @@ class _Crawl:
                 raise _malformed(fetcher.repo, exc) from None
             finally:
                 self.cond.notify_all()
-            ready: list[tuple[PullAssembly, Any]] = []
+            ready: list[tuple[PullAssembly, Files | None]] = []
             for assembly in outcome.complete:
                 if self.patches and assembly.changed_files > 0 and assembly.number not in self.files:
                     self._queue_files(assembly.number)
@@ -360,8 +362,9 @@ class _Crawl:
             self.left -= {assembly.number for assembly, _ in ready} | set(outcome.gone)
         for number in outcome.gone:
             fetcher.gone(number)
-        for assembly, files in ready:
-            fetcher.finish(assembly, files if files is not None or not self.patches else ([], None))
+        fetcher.finish(
+            [(a, files if files is not None or not self.patches else ([], None)) for a, files in ready]
+        )
 
     def _fetch_files(self, number: int) -> None:
         fetcher = self.fetcher
@@ -384,7 +387,7 @@ class _Crawl:
                 self.left.discard(number)
             self.cond.notify_all()
         if assembly is not None:
-            fetcher.finish(assembly, (files, page.etag))
+            fetcher.finish([(assembly, (files, page.etag))])
 
     def _queue_files(self, number: int) -> None:
         if number not in self.queued:
