@@ -261,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         "--latency", type=float, default=0.030, help="emulator latency in seconds (default 0.030)"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of each ghseed crawl (median wall; default 3)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each ghseed crawl, interleaved (median wall; default 3)",
     )
     parser.add_argument(
         "--naive-prs",
@@ -283,13 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     tokens = {**GHSEED_TOKENS, **GRAPHQL_TOKENS, **NO_PATCHES_TOKENS, **NAIVE_TOKENS}
     carol, dave = list(NAIVE_TOKENS)
     with start(emulator_config(args.prs, args.latency, tokens)) as emu:
-        crawls = [
-            run_ghseed(emu, "rest", GHSEED_TOKENS, True, args.repeat, "ghseed --api rest"),
-            run_ghseed(emu, "graphql", GRAPHQL_TOKENS, True, args.repeat, "ghseed --api graphql"),
-            run_ghseed(
-                emu, "graphql", NO_PATCHES_TOKENS, False, args.repeat, "ghseed --api graphql --no-patches"
-            ),
-        ]
+        crawls = run_ghseed(
+            emu,
+            [
+                Crawl("ghseed --api rest", "rest", GHSEED_TOKENS, True),
+                Crawl("ghseed --api graphql", "graphql", GRAPHQL_TOKENS, True),
+                Crawl("ghseed --api graphql --no-patches", "graphql", NO_PATCHES_TOKENS, False),
+            ],
+            args.repeat,
+        )
         for run in crawls:
             walls = ", ".join(f"{w:.2f}" for w in run.walls)
             print(f"   {run.label}: {walls} s; equals the truth: {run.exact}", flush=True)

@@ -252,3 +252,31 @@ def test_a_graphql_wait_longer_than_max_wait_stops_with_a_clear_message(
             options=FetchOptions(base_url=emu.base_url, tokens=[ALICE], api="graphql", max_wait=5.0),
         )
     assert emu.stats.violations == 0
+
+
+def test_a_graphql_secondary_limit_stops_the_accounts_rest_requests_too(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """GitHub's 2,000-points-a-minute limit, here 3 a second: the account's REST file requests wait as well
+    (secondary limits are per account), and nothing is sent while it is told to wait."""
+    emu = emulator_factory(
+        make_config(
+            n_prs=30,
+            tokens={ALICE: "alice"},
+            graphql_secondary_points=3,
+            secondary_window_seconds=1.0,
+            secondary_block_seconds=1.0,
+        )
+    )
+    events: list[Any] = []
+    result = ensure(
+        PROJECT,
+        tmp_path,
+        ALL,
+        options=FetchOptions(base_url=emu.base_url, tokens=[ALICE], api="graphql"),
+        on_event=events.append,
+    )
+    assert dicts(result.snapshot.prs) == dicts(emu.truth(REPO))
+    assert emu.stats.secondary_hits > 0
+    assert any("secondary" in (e.reason or "") for e in events if e.kind == "wait")
+    assert emu.stats.violations == 0
