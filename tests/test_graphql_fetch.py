@@ -96,10 +96,10 @@ def test_no_patches_leaves_patches_out_and_never_serves_a_request_for_them(
 
 
 def test_no_patches_with_rest_is_refused() -> None:
-    """REST always brings patches: --no-patches with --api rest is an error that says what to use."""
+    """REST always brings patches: a crawl without them through REST is an error that says what to use."""
     from pytest_ghseed.fetch.choose import fetch_with
 
-    with pytest.raises(FetchError, match="--no-patches needs the GraphQL API"):
+    with pytest.raises(FetchError, match="needs the GraphQL API: REST's files always carry their patches"):
         fetch_with("rest", REPO, NO_PATCHES, checkpoint_path=Path("cp.json"), tokens=["x"])
 
 
@@ -282,3 +282,17 @@ def test_a_graphql_secondary_limit_stops_the_accounts_rest_requests_too(
     assert emu.stats.secondary_hits > 0
     assert any("secondary" in (e.reason or "") for e in events if e.kind == "wait")
     assert emu.stats.violations == 0
+
+
+def test_the_token_probe_reads_both_budgets(emulator_factory) -> None:
+    """/rate_limit gives each token's REST and GraphQL budgets; the pool starts from both."""
+    from pytest_ghseed.fetch.probe import probe_tokens
+    from pytest_ghseed.fetch.tokens import TokenPool
+    from pytest_ghseed.secrets import Token
+
+    emu = emulator_factory(config(n_prs=1, graphql_limit=1234))
+    probed = probe_tokens(emu.base_url, [Token(ALICE)])
+    (probe,) = probed.probes
+    assert probe.graphql is not None and probe.graphql[:2] == (1234, 1234)
+    pool = TokenPool(probed.probes)
+    assert pool.quota("graphql") == {"alice": 1234} and pool.quota() == {"alice": 5000}

@@ -59,9 +59,15 @@ def recorded_project(store: ProjectStore) -> Project:
     with contextlib.suppress(CacheError):
         graphql = set(store.read_metadata().graphql)
     pulls = [pull for pull in raw.pulls if int(pull["detail"]["number"]) not in graphql]
-    pulls += [
-        rest_pull(pull.node, pull.rest_files, raw.repo) for pull in recorded_pulls(store, graphql).values()
-    ]
+    for number, pull in recorded_pulls(store, graphql).items():
+        try:
+            pulls.append(rest_pull(pull.node, pull.rest_files, raw.repo))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = (
+                f"the recorded GraphQL answers of PR #{number} in {store.cassette_dir} cannot be served "
+                f"({exc.__class__.__name__}: {str(exc)[:200]}); run `ghseed verify`, or fetch it again"
+            )
+            raise CacheError(msg) from None
     pulls.sort(key=lambda pull: int(pull["detail"]["number"]))
     if store.snapshot_path.is_file():
         with contextlib.suppress(CacheError):

@@ -111,7 +111,8 @@ def fetch_with(
         )
     if api == "rest":
         msg = (
-            "--no-patches needs the GraphQL API (REST's files always carry their patches); use --api graphql"
+            "a crawl without patches (--no-patches, or a refresh of a recording made with it) needs the GraphQL "
+            "API: REST's files always carry their patches. Use --api graphql or --api auto"
         )
         raise FetchError(msg)
     token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
