@@ -22,7 +22,7 @@ from _common import GHSEED_TOKENS, REPO, banner, emulator_config, table
 from pytest_ghseed.defaults import COMMITS_CAP
 from pytest_ghseed.emulator import DEMO_TOKENS, demo_config, start
 from pytest_ghseed.fetch.graphql_crawl import CrawlResult, crawl_pulls
-from pytest_ghseed.fetch.graphql_queries import PageSizes
+from pytest_ghseed.graphql.queries import PageSizes
 
 
 def measure(

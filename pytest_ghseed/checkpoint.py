@@ -299,32 +299,49 @@ class Checkpoint:
 
     def record_pr(self, number: int, data: Mapping[str, Any]) -> None:
         """Append one fetched PR to the data log (durably), then count it as fetched."""
-        if not _is_pr_number(number):
-            msg = f"a pull-request number is a positive int, got {number!r}"
-            raise ValueError(msg)
-        try:
-            line = json.dumps({"number": number, "data": dict(data)}, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
-            raise ValueError(msg) from exc
-        payload = (line + "\n").encode("utf-8")
+        self.record_prs([(number, data)])
+
+    def record_prs(self, records: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        """Append fetched PRs to the data log in one durable write (one fsync), then count them.
+
+        A GraphQL answer completes many PRs at once: one fsync for them all, not one each. A kill
+        mid-write leaves at most an incomplete last line, which :meth:`open` drops (that PR is
+        fetched again).
+        """
+        lines: list[str] = []
+        numbers: list[int] = []
+        for number, data in records:
+            if not _is_pr_number(number):
+                msg = f"a pull-request number is a positive int, got {number!r}"
+                raise ValueError(msg)
+            try:
+                lines.append(
+                    json.dumps({"number": number, "data": dict(data)}, ensure_ascii=False, allow_nan=False)
+                )
+            except (TypeError, ValueError) as exc:
+                msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
+                raise ValueError(msg) from exc
+            numbers.append(number)
+        if not numbers:
+            return
+        payload = "".join(line + "\n" for line in lines).encode("utf-8")
         with self._lock:
             if self.plan is None:
-                msg = f"record_pr(#{number}) before set_plan(): pin the plan before fetching any detail"
+                msg = f"record_pr(#{numbers[0]}) before set_plan(): pin the plan before fetching any detail"
                 raise RuntimeError(msg)
-            if number not in self._plan_set:
-                msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
-                raise ValueError(msg)
+            for number in numbers:
+                if number not in self._plan_set:
+                    msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
+                    raise ValueError(msg)
             try:
                 append_durably(self.log_path, payload)
             except OSError as exc:
-                msg = (
-                    f"cannot append PR #{number} to {self.log_path}: {exc}; check free space and permissions"
-                )
+                shown = ", ".join(f"#{n}" for n in numbers[:5])
+                msg = f"cannot append PR {shown} to {self.log_path}: {exc}; check free space and permissions"
                 raise CacheError(msg) from exc
-            self._logged.add(number)
-            self.fetched.add(number)
-            self._unsaved += 1
+            self._logged.update(numbers)
+            self.fetched.update(numbers)
+            self._unsaved += len(numbers)
             if self._unsaved >= self.save_every:
                 self._save_locked()
 

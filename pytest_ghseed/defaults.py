@@ -22,6 +22,10 @@ STATES: tuple[PullState, ...] = get_args(PullState)
 PullOrder = Literal["recent", "oldest"]
 ORDERS: tuple[PullOrder, ...] = get_args(PullOrder)
 
+#: Which GitHub API a fetch uses: REST, GraphQL (patches through REST), or the cheaper one that works.
+Api = Literal["auto", "rest", "graphql"]
+APIS: tuple[Api, ...] = get_args(Api)
+
 #: What a test gets when nothing is recorded and the record mode forbids fetching.
 MissingPolicy = Literal["skip", "fail"]
 MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
@@ -40,6 +44,12 @@ DEFAULT_RECORD_MODE: RecordMode = "once"
 DEFAULT_STATE: PullState = "all"
 DEFAULT_ORDER: PullOrder = "recent"
 DEFAULT_MISSING: MissingPolicy = "skip"
+#: REST until the GraphQL crawl is proven on real GitHub, not only on the emulator (README, "GraphQL").
+DEFAULT_API: Api = "rest"
+#: GitHub's caps on the lists of one pull request: REST's ``/commits`` stops at 250 items, ``/files``
+#: (and GraphQL's ``files``) at 3,000. The snapshot keeps REST's lists whichever API fetched them.
+COMMITS_CAP = 250
+FILES_CAP = 3000
 #: GitHub's REST API; ``GITHUB_API_URL`` (set by GitHub Actions) overrides it.
 DEFAULT_BASE_URL = "https://api.github.com"
 #: GitHub's own caps on a pull request's lists: it silently stops listing commits and files past them

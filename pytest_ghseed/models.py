@@ -717,6 +717,8 @@ class FetchParams:
 
     ``order="recent"`` keeps the most recently created ``max_prs`` pull requests (users want current
     data); ``"oldest"`` keeps the first ones. ``since``/``until`` bound ``created_at``.
+    ``patches=False`` (a GraphQL crawl with ``--no-patches``): files come without ``patch`` and
+    ``previous_filename``, so such a recording covers no request that wants them.
     """
 
     max_prs: int | None = DEFAULT_MAX_PRS
@@ -724,18 +726,26 @@ class FetchParams:
     order: PullOrder = DEFAULT_ORDER
     since: datetime | None = None
     until: datetime | None = None
+    patches: bool = True
 
     def to_dict(self) -> JSON:
-        return {
+        data: JSON = {
             "max_prs": self.max_prs,
             "state": self.state,
             "order": self.order,
             "since": format_datetime(self.since),
             "until": format_datetime(self.until),
         }
+        if not self.patches:
+            # Written only when off: files and checkpoints of every earlier recording (which all have
+            # patches) stay byte for byte what they were, and still match the same parameters.
+            data["patches"] = False
+        return data
 
     def covers(self, wanted: FetchParams) -> bool:
         """Whether a snapshot taken with these parameters contains every PR ``wanted`` selects."""
+        if wanted.patches and not self.patches:
+            return False
         if self.since is not None and (wanted.since is None or wanted.since < self.since):
             return False
         if self.until is not None and (wanted.until is None or wanted.until > self.until):
@@ -770,12 +780,17 @@ class FetchParams:
                 :200
             ]
             raise ValueError(msg)
+        patches = data.get("patches", True)
+        if not isinstance(patches, bool):
+            msg = f"fetch parameter patches must be true or false, found {patches!r}"[:200]
+            raise ValueError(msg)
         return cls(
             max_prs=max_prs,
             state=state,
             order=order,
             since=parse_datetime(data.get("since")),
             until=parse_datetime(data.get("until")),
+            patches=patches,
         )
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from pytest_ghseed import fixtures
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_STATE,
@@ -66,6 +68,7 @@ _INI_KEYS: dict[str, tuple[_IniType, str, str]] = {
         "true: replace real people by stable pseudonyms in what is recorded (to commit it)",
         "",
     ),
+    "ghseed_api": ("string", f"{' | '.join(APIS)}: the GitHub API a fetch uses (default {DEFAULT_API})", ""),
 }
 
 
@@ -169,6 +172,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="replace real people (logins, names, e-mails, avatars) by stable pseudonyms in what is recorded, "
         "so the recording can be committed; the salt stays in .ghseed/ beside the cache dir",
     )
+    group.addoption(
+        "--ghseed-api",
+        dest="ghseed_api",
+        type=_choice(APIS, "--ghseed-api"),
+        metavar="{" + ",".join(APIS) + "}",
+        help=f"GitHub API to fetch with: rest, graphql (patches through REST) or auto (default {DEFAULT_API})",
+    )
     for name, (kind, help_text, _default) in _INI_KEYS.items():
         parser.addini(name, help_text, type=kind)
 
@@ -200,6 +210,7 @@ def _command_line(config: pytest.Config) -> CommandLine:
         max_age=option("max_age"),
         seed=option("seed"),
         pseudonymize=bool(option("pseudonymize")),
+        api=option("api"),
     )
 
 
@@ -224,6 +235,7 @@ _INI_TEXT_KEYS = (
     "seed",
     "missing",
     "pseudonymize",
+    "api",
 )
 
 

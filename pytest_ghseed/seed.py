@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore, dump_json
-from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
+from pytest_ghseed.defaults import (
+    DEFAULT_API,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_WORKERS,
+    Api,
+    RecordMode,
+)
 from pytest_ghseed.errors import (
     CacheError,
     CorruptFile,
@@ -71,6 +78,8 @@ class FetchOptions:
     checkpoint_file: Path | None = None
     #: Replace real people by stable pseudonyms (``pseudonyms``); a pseudonymized recording stays so.
     pseudonymize: bool = False
+    #: Which GitHub API fetches (``fetch/choose``): rest, graphql, or auto.
+    api: Api = DEFAULT_API
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +175,14 @@ def _ensure_locked(
                 f"'none' (offline). Record it with: {record_command(project, store.cache_dir)}"
             )
             raise CacheMissing(msg)
+        if params.patches and not any(s.patches for s in covered_selections(store, cached)):
+            # Fewer PRs than asked is served with a note; files without their patches would be wrong data.
+            msg = (
+                f"project {project.name!r} in {store.path} was recorded without patches (--no-patches) and "
+                "the record mode is 'none' (offline); record it with patches: "
+                f"{record_command(project, store.cache_dir)} --record-mode all"
+            )
+            raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
     if cached is not None and covered_by(store, cached, params):
         stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
@@ -233,6 +250,8 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
         state="all",
         since=None if None in sinces else min(s for s in sinces if s is not None),
         until=None if None in untils else max(u for u in untils if u is not None),
+        # Patches if any selection has them: a refresh must not take them from PRs that had them.
+        patches=any(s.patches for s in selections),
     )
 
 
@@ -373,7 +392,16 @@ def _lost_cassettes(store: ProjectStore, snapshot: Snapshot) -> tuple[int, ...] 
         return None
     if not store.layout.listing.is_file():
         return ()
-    lost = tuple(pr.number for pr in snapshot.prs if not store.layout.pr_cassette(pr.number).is_file())
+    answered = bool(store.layout.graphql_cassettes())
+    metadata = _metadata_or_none(store)
+    graphql = set(metadata.graphql) if metadata is not None else set()
+    # A PR recorded through GraphQL lives in the GraphQL cassettes (and its files, with patches, in its own).
+    lost = tuple(
+        pr.number
+        for pr in snapshot.prs
+        if not store.layout.pr_cassette(pr.number).is_file()
+        and (pr.number not in graphql or not answered or (snapshot.params.patches and pr.changed_files > 0))
+    )
     return lost or None
 
 
@@ -561,8 +589,21 @@ def _finish(
 ) -> SeedResult:
     """Save what a crawl produced, then drop its checkpoint, and say how it went."""
     crawl = result.checkpoint.planned_at if result.checkpoint is not None else None
+    # The PRs last recorded through GraphQL: this crawl's, and those kept from before it refetched none.
+    before = _metadata_or_none(store)
+    graphql = set(before.graphql) if before is not None else set()
+    graphql = (graphql - {pr.number for pr in result.prs}) | set(result.graphql)
     saved = _save(
-        project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered, crawl
+        project,
+        store,
+        snapshot,
+        base_url,
+        recorder,
+        pr_etags,
+        result.repository_etag,
+        covered,
+        crawl,
+        graphql,
     )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
@@ -590,7 +631,7 @@ def _crawl(
 ) -> tuple[FetchResult, str, CassetteRecorder]:
     """Run one crawl, recorded into the project's cassettes; return it, the base URL and the recorder."""
     from pytest_ghseed.cache.cassettes import CassetteRecorder
-    from pytest_ghseed.fetch.fetcher import fetch_pulls
+    from pytest_ghseed.fetch.choose import fetch_with
     from pytest_ghseed.pseudonyms.recording import people_for
 
     people = people_for(store, project.full_name, options.pseudonymize, notes)
@@ -600,7 +641,8 @@ def _crawl(
             checkpoint_path,
             own_checkpoint=own_checkpoint,
             notes=notes,
-            fetch=lambda: fetch_pulls(
+            fetch=lambda: fetch_with(
+                options.api,
                 project.full_name,
                 params,
                 checkpoint_path=checkpoint_path,
@@ -670,6 +712,7 @@ def _save(
     repository_etag: str | None,
     covered: tuple[FetchParams, ...],
     crawl: str | None,
+    graphql: set[int],
 ) -> Snapshot:
     """Pseudonymize (if so), scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
     snapshot = recorder.people.finish(snapshot, store.cassette_dir, recorder.scrubber.check)
@@ -688,6 +731,7 @@ def _save(
         covered=covered,
         crawl=crawl,
         pseudonym_salt=recorder.people.salt_fingerprint,
+        graphql=tuple(graphql),
     )
     store.save(snapshot, metadata, scrubbed.encode("utf-8"))
     return snapshot
@@ -703,4 +747,6 @@ def _describe(params: FetchParams) -> str:
         parts.append(f"since={params.since.date()}")
     if params.until:
         parts.append(f"until={params.until.date()}")
+    if not params.patches:
+        parts.append("no patches")
     return ", ".join(parts)

@@ -112,6 +112,7 @@ class GhseedSession:
                             base_url=settings.base_url,
                             workers=settings.workers,
                             pseudonymize=settings.pseudonymize,
+                            api=settings.api,
                         ),
                         max_age=settings.max_age,
                         on_event=ProgressRenderer(output, prefix="ghseed: ", interval=0.5),

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_MISSING,
@@ -21,6 +23,7 @@ from pytest_ghseed.defaults import (
     MISSING_POLICIES,
     RECORD_MODES,
     STATES,
+    Api,
     MissingPolicy,
     PullState,
     RecordMode,
@@ -116,6 +119,7 @@ class CommandLine:
     max_age: float | None = None
     seed: int | None = None
     pseudonymize: bool = False
+    api: Api | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,7 @@ class IniFile:
     missing: str | None = None
     pseudonymize: str | None = None
     aliases: tuple[str, ...] = ()
+    api: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,9 @@ class Settings:
     def since(self) -> datetime | None:
         """The created-since bound of unmarked tests."""
         return self.command_line.over(self.configured).since
+
+    #: Which GitHub API a fetch uses (``fetch/choose``).
+    api: Api = DEFAULT_API
 
     def select(self, marker: Mapping[str, object] | None = None) -> Selection | None:
         """The selection for a test with this marker's keyword arguments; None when no project is set."""
@@ -274,6 +282,11 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
         # In CI nothing may pass by testing nothing: missing data fails the run unless the user says skip.
         missing = "fail" if is_ci(env) and record_mode == "none" else DEFAULT_MISSING
     base_url = cli.base_url or ini.base_url
+    api = cli.api
+    if api is None:
+        api = (
+            parse_choice(ini.api.strip(), APIS, "ghseed_api") if ini.api and ini.api.strip() else DEFAULT_API
+        )
     return Settings(
         projects=tuple(cli_projects or ini_projects),
         record_mode=record_mode,
@@ -297,4 +310,5 @@ def resolve_settings(cli: CommandLine, ini: IniFile, env: Mapping[str, str], *, 
         configured=configured,
         pseudonymize=cli.pseudonymize
         or (parse_flag(ini.pseudonymize, "ghseed_pseudonymize") if ini.pseudonymize else False),
+        api=api,
     )

@@ -21,6 +21,13 @@ class Exchange:
     status: int
     response_headers: dict[str, str]
     body: str
+    #: What a POST sent (a GraphQL query and its variables, as JSON text); None for a GET.
+    request_body: str | None = None
+
+    @property
+    def is_graphql(self) -> bool:
+        """Whether this is a GraphQL query (a POST: the crawl posts nothing else)."""
+        return self.method == "POST"
 
 
 Recorder = Callable[[Exchange], None]
@@ -34,3 +41,5 @@ class TrafficSink(Protocol):
     def flush_listing(self) -> None: ...
 
     def flush_pr(self, number: int) -> None: ...
+
+    def flush_graphql(self) -> None: ...

@@ -14,7 +14,7 @@ from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
 from pytest_ghseed.emulator import Emulator, start
 from pytest_ghseed.emulator.graphql.schema import github_schema
 from pytest_ghseed.fetch.graphql_crawl import crawl_pulls
-from pytest_ghseed.fetch.graphql_queries import PageSizes
+from pytest_ghseed.graphql.queries import PageSizes
 from pytest_ghseed.models import Commit, PullRequest, Repository
 from tests.helpers import EMULATOR_REPO as REPO
 from tests.helpers import data, post, small_config

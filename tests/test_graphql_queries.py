@@ -9,8 +9,8 @@ from graphql import get_operation_ast, parse, validate
 
 from pytest_ghseed.emulator.graphql.cost import analyze
 from pytest_ghseed.emulator.graphql.schema import github_schema
-from pytest_ghseed.fetch import graphql_queries as q
-from pytest_ghseed.fetch.graphql_convert import (
+from pytest_ghseed.graphql import queries as q
+from pytest_ghseed.graphql.convert import (
     PullAssembly,
     commit_from_graphql,
     file_from_graphql,
@@ -53,7 +53,29 @@ def every_document() -> list[str]:
     items = every_overflow()
     documents += [q.overflow_query([item]) for item in items]
     documents.append(q.overflow_query(items, LARGEST))
+    # The fetcher's own: the plan (every order, direction and state filter) and its batches.
+    for order in ("CREATED_AT", "UPDATED_AT"):
+        for direction in ("ASC", "DESC"):
+            for states in ((), ("OPEN",), ("CLOSED", "MERGED")):
+                documents.append(q.plan_query(100, order=order, direction=direction, states=states))  # type: ignore[arg-type]
+    for sizes in (q.DEFAULT_SIZES, SMALLEST, LARGEST):
+        for leaves in (q.LEAVES, q.LEAVES_WITHOUT_FILES):
+            documents.append(q.batch_query(every_first_page(sizes, leaves), items, sizes))
+            documents.append(q.batch_query(every_first_page(sizes, leaves), (), sizes))
+    documents.append(q.batch_query((), items))
     return documents
+
+
+def every_first_page(sizes: q.PageSizes, leaves: tuple[str, ...]) -> list[q.FirstPage]:
+    """First pages of every shape: counts unknown, every list empty, every list full, threads at the cap."""
+    empty = dict.fromkeys(q.COUNTED, 0)
+    full = dict.fromkeys(q.COUNTED, 500)
+    return [
+        q.first_page(1, sizes, leaves),
+        q.first_page(2, sizes, leaves, empty),
+        q.first_page(3, sizes, leaves, full),
+        q.first_page(4, sizes, leaves, {**empty, "reviewThreads": 7, "commits": 3}),
+    ]
 
 
 def test_every_query_the_module_builds_is_valid_for_githubs_schema() -> None:
@@ -240,3 +262,94 @@ def test_assembly_pages_long_lists_from_both_ends_and_refuses_to_build_early() -
     with pytest.raises(ValueError, match="reviewThreads must be asked with edges"):
         PullAssembly(pull_node(reviewThreads={"totalCount": 0, "nodes": []}))
     assert q.overflow_query(assembly.pending()).count("pullRequest(number: 5)") == 2
+
+
+def test_counts_decide_what_a_first_page_asks_and_costs() -> None:
+    """A list the plan counted empty is asked for its count alone (free); threads as many as there are."""
+    counts = {**dict.fromkeys(q.COUNTED, 0), "commits": 4, "reviewThreads": 3}
+    page = q.first_page(9, q.DEFAULT_SIZES, q.LEAVES, counts)
+    assert page.asked == ("commits",) and page.threads == 3
+    document = q.batch_query([page])
+    assert requests_of(document) == page.requests == 1 + 1 + 3
+    assert "labels { totalCount }" in document and "reviewThreads(first: 3)" in document
+    nothing = q.first_page(10, q.DEFAULT_SIZES, q.LEAVES, dict.fromkeys(q.COUNTED, 0))
+    assert nothing.requests == 0 == requests_of(q.batch_query([nothing]))
+
+
+def test_overflow_aliases_name_what_they_answer() -> None:
+    """An overflow alias gives back its PR, list, direction, size and thread (all a rebuild needs)."""
+    for index, item in enumerate(every_overflow()):
+        back = q.Overflow.from_alias(item.alias(index))
+        assert back is not None
+        assert (back.number, back.kind, back.backward, back.size, back.thread_index) == (
+            item.number,
+            item.kind,
+            item.backward,
+            item.size,
+            item.thread_index,
+        )
+    assert q.Overflow.from_alias("p12") is None and q.Overflow.from_alias("o1_2_bogus_f3_0") is None
+
+
+def test_plan_counters_are_read_and_checked() -> None:
+    """The plan's counters become counts by list name; a counter that is not a count is refused."""
+    node = {"changedFiles": 3, **{name: {"totalCount": 2} for name in q.COUNTED if name != "files"}}
+    assert q.counts_of(node) == {**dict.fromkeys(q.COUNTED, 2), "files": 3}
+    with pytest.raises(ValueError, match="not a count"):
+        q.counts_of({**node, "changedFiles": "3"})
+    with pytest.raises(ValueError, match="state 'DRAFT'"):
+        q.plan_query(states=("DRAFT",))
+
+
+def documents_a_crawl_sent(tmp_path: Any) -> list[str]:
+    """Every GraphQL document the fetcher sent in crawls of the extreme PRs: with and without patches,
+    with timeouts shrinking its queries, and a refresh; as the cassettes recorded them."""
+    import json
+
+    from pytest_ghseed.cache.cassettes import load_interactions
+    from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.emulator import start
+    from pytest_ghseed.models import FetchParams
+    from pytest_ghseed.projects import resolve_project
+    from pytest_ghseed.seed import FetchOptions, ensure
+    from tests.helpers import REPO, make_config
+
+    project = resolve_project(REPO)
+    documents: set[str] = set()
+    runs = [
+        ({}, FetchParams(max_prs=None), "once"),
+        ({"graphql_timeout_nodes": 300}, FetchParams(max_prs=None, patches=False), "once"),
+        ({}, FetchParams(max_prs=None), "new_episodes"),
+    ]
+    for index, (overrides, params, mode) in enumerate(runs):
+        with start(make_config(n_prs=20, extremes=True, **overrides)) as emu:
+            cache = tmp_path / f"run{index if mode == 'once' else 0}"
+            if mode == "new_episodes":
+                emu.project(REPO).update_pull(3, title="changed")
+            ensure(
+                project,
+                cache,
+                params,
+                record_mode=mode,  # type: ignore[arg-type]
+                options=FetchOptions(base_url=emu.base_url, tokens=["tok-bob"], api="graphql"),
+            )
+        for path in ProjectStore(cache, project.folder).layout.graphql_cassettes():
+            documents |= {
+                json.loads(i.request_body)["query"] for i in load_interactions(path) if i.request_body
+            }
+    return sorted(documents)
+
+
+@pytest.mark.slow
+def test_every_query_the_fetcher_sent_is_valid_for_githubs_schema(tmp_path: Any) -> None:
+    """The documents recorded by real crawls validate against the extract and, when it is at hand
+    (GHSEED_GRAPHQL_SCHEMA), against GitHub's whole published schema."""
+    documents = documents_a_crawl_sent(tmp_path)
+    assert len(documents) > 20
+    assert any("GhseedPlan" in d for d in documents) and any("GhseedBatch" in d for d in documents)
+    extract = github_schema()
+    for document in documents:
+        assert validate(extract, parse(document)) == [], document
+    published = full_published_schema()
+    for document in documents:
+        assert validate(published, parse(document)) == [], document

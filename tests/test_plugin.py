@@ -143,13 +143,14 @@ def test_help_lists_every_option_in_the_ghseed_group(pytester: pytest.Pytester) 
             "  --ghseed-max-age=AGE*",
             "  --ghseed-seed=N*",
             "  --ghseed-pseudonymize*",
+            "  --ghseed-api={auto,rest,graphql}*",
         ],
         consecutive=False,
     )
     # No option of the group strays elsewhere: they are all between the heading and the next blank line.
     start = result.outlines.index("real GitHub pull-request data (pytest-ghseed):")
     end = result.outlines.index("", start)
-    assert sum(line.startswith("  --ghseed-") for line in result.outlines[start:end]) == 12
+    assert sum(line.startswith("  --ghseed-") for line in result.outlines[start:end]) == 13
 
 
 def test_help_lists_every_ini_key(pytester: pytest.Pytester) -> None:
@@ -170,6 +171,7 @@ def test_help_lists_every_ini_key(pytester: pytest.Pytester) -> None:
             "  ghseed_missing (string):*",
             "  ghseed_aliases (linelist):*",
             "  ghseed_pseudonymize (string):*",
+            "  ghseed_api (string):*",
         ]
     )
 

@@ -84,18 +84,52 @@ VALIDATION_FAILED = {
     "documentation_url": "https://docs.github.com/v3/search/",
 }
 
+# GraphQL's answers (docs: "Rate limits and query limits for the GraphQL API"), as GitHub words them.
+GRAPHQL_RATE_LIMITED = {
+    "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 583231."}]
+}
+GRAPHQL_RATE_LIMIT = {
+    "errors": [
+        {
+            "type": "RATE_LIMIT",
+            "code": "graphql_rate_limit",
+            "message": "API rate limit already exceeded for user ID 583231.",
+        }
+    ]
+}
+GRAPHQL_TIMEOUT = {
+    "data": None,
+    "errors": [
+        {
+            "message": "Something went wrong while executing your query. This may be the result of a timeout, "
+            "or it could be a GitHub bug. Please include `C2A4:3B7E:1A2B3C4:1D2E3F4:6560F0A1` when reporting "
+            "this issue."
+        }
+    ],
+}
+GRAPHQL_INVALID = {
+    "errors": [
+        {
+            "path": ["query", "repository", "nope"],
+            "extensions": {"code": "undefinedField", "typeName": "Repository", "fieldName": "nope"},
+            "locations": [{"line": 1, "column": 30}],
+            "message": "Field 'nope' doesn't exist on type 'Repository'",
+        }
+    ]
+}
+
 DEFAULT = RetryPolicy(jitter=0.0)
 FAST = RetryPolicy(min_secondary_wait=0.05, backoff_base=0.01, backoff_max=10.0, jitter=0.0)
 
 
-def rate(remaining: int, reset_in: float, *, style: str = "lower") -> dict[str, str]:
+def rate(remaining: int, reset_in: float, *, style: str = "lower", resource: str = "core") -> dict[str, str]:
     """Primary-limit headers as GitHub sends them, in lower case (HTTP/2) or canonical case."""
     headers = {
         "x-ratelimit-limit": "5000",
         "x-ratelimit-remaining": str(remaining),
         "x-ratelimit-used": str(5000 - remaining),
         "x-ratelimit-reset": str(int(NOW + reset_in)),
-        "x-ratelimit-resource": "core",
+        "x-ratelimit-resource": resource,
     }
     if style == "canonical":
         return {
@@ -317,6 +351,39 @@ TABLE = [
     case("202-gives-up", 202, {}, "", (F, Reason.NOT_READY, 0.0, Q), attempt=6),
     # -- a redirect that reached the policy has no Location: not GitHub's API.
     case("302-without-location", 302, {}, "", (F, CLIENT_ERROR, 0.0, Q)),
+    # -- GraphQL: a spent budget is HTTP 200 with errors (both of GitHub's wordings); a timeout is a 502.
+    case(
+        "graphql-200-rate-limited-waits-for-reset",
+        200,
+        rate(0, 600, resource="graphql"),
+        GRAPHQL_RATE_LIMITED,
+        (R, PRIMARY, 601.0, U),
+    ),
+    case(
+        "graphql-200-rate-limit-newer-wording-as-text",
+        200,
+        rate(0, 30, resource="graphql", style="canonical"),
+        json.dumps(GRAPHQL_RATE_LIMIT),
+        (R, PRIMARY, 31.0, U),
+    ),
+    case(
+        "graphql-200-rate-limited-gives-up",
+        200,
+        rate(0, -5, resource="graphql"),
+        GRAPHQL_RATE_LIMITED,
+        (F, PRIMARY, 0.0, U),
+        attempt=6,
+    ),
+    case("graphql-200-invalid-query-is-fatal", 200, {}, GRAPHQL_INVALID, (F, CLIENT_ERROR, 0.0, Q)),
+    case(
+        "graphql-403-secondary",
+        403,
+        {"retry-after": "60", **rate(4000, 3000, resource="graphql")},
+        SECONDARY_NEW_BODY,
+        (R, SECONDARY, 60.0, U),
+    ),
+    case("graphql-502-timeout", 502, {}, GRAPHQL_TIMEOUT, (R, Reason.TIMEOUT, 1.0, Q)),
+    case("graphql-502-timeout-gives-up", 502, {}, GRAPHQL_TIMEOUT, (F, Reason.TIMEOUT, 0.0, Q), attempt=6),
     case("connection-first", None, {}, None, (R, CONNECTION, 1.0, Q)),
     case("connection-attempt-2", None, {}, None, (R, CONNECTION, 4.0, Q), attempt=2),
     case("connection-gives-up", None, {}, None, (F, CONNECTION, 0.0, Q), attempt=6),

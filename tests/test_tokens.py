@@ -201,3 +201,84 @@ def test_cancel_wakes_a_thread_waiting_for_a_reset_at_once() -> None:
     assert time.monotonic() - started < 2
     with pytest.raises(FetchCancelled):
         pool.pause(10)
+
+
+# -- both budgets of a user: REST's requests (core) and GraphQL's points (graphql) -------------------
+
+
+def graphql_probe(position: int, login: str, core: int, graphql: int, reset: float = 10_000.0) -> TokenProbe:
+    return TokenProbe(
+        position=position,
+        token=Token(f"tok-{position}"),
+        login=login,
+        limit=5000,
+        remaining=core,
+        reset=reset,
+        graphql=(5000, graphql, reset),
+    )
+
+
+def graphql_headers(remaining: int, reset: int = 10_000) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(reset),
+        "x-ratelimit-resource": "graphql",
+    }
+
+
+def test_most_remaining_is_chosen_per_resource() -> None:
+    """REST goes to the user with the most requests left, GraphQL to the one with the most points left."""
+    pool = TokenPool(
+        [graphql_probe(1, "alice", core=4000, graphql=10), graphql_probe(2, "bob", core=100, graphql=3000)],
+        clock=ManualClock(1000.0),
+    )
+    assert pool.acquire("core").account.login == "alice"
+    assert pool.acquire("graphql").account.login == "bob"
+    assert pool.quota("graphql") == {"alice": 10, "bob": 2999}
+
+
+def test_headers_update_the_budget_they_name() -> None:
+    """x-ratelimit-resource: graphql updates the GraphQL budget only; core headers the REST one."""
+    pool = TokenPool([graphql_probe(1, "alice", core=4000, graphql=5000)], clock=ManualClock(1000.0))
+    pool.release(pool.acquire("graphql"), graphql_headers(4321), ok=True)
+    assert pool.quota("graphql") == {"alice": 4321} and pool.quota() == {"alice": 4000}
+    pool.release(pool.acquire("core"), {**graphql_headers(99), "x-ratelimit-resource": "search"}, ok=True)
+    assert pool.quota("graphql") == {"alice": 4321} and pool.quota() == {"alice": 4000}
+
+
+def test_a_spent_graphql_budget_parks_graphql_only() -> None:
+    """After GraphQL's primary limit, REST requests of the same user go on; GraphQL waits for its reset."""
+    clock = ManualClock(1000.0)
+    pool = TokenPool(
+        [graphql_probe(1, "alice", core=4000, graphql=5000, reset=1300)], clock=clock, max_wait=600
+    )
+    lease = pool.acquire("graphql")
+    pool.block(lease.account, 300, "GraphQL primary rate limit", secondary=False, resource="graphql")
+    pool.release(lease, graphql_headers(0, reset=1300), ok=False)
+    assert pool.acquire("core").account.login == "alice"
+    assert clock.waited == 0
+    pool.acquire("graphql")
+    assert clock.waited == pytest.approx(300)
+
+
+def test_a_secondary_limit_stops_both_budgets_of_the_account() -> None:
+    """Secondary limits are per account: a block from a GraphQL answer stops REST requests too."""
+    clock = ManualClock(1000.0)
+    pool = TokenPool([graphql_probe(1, "alice", core=4000, graphql=5000)], clock=clock)
+    lease = pool.acquire("graphql")
+    pool.block(lease.account, 60, "secondary rate limit", secondary=True, resource="graphql")
+    pool.release(lease, None, ok=False)
+    pool.acquire("core")
+    assert clock.waited == pytest.approx(60)
+
+
+def test_graphql_waits_longer_than_max_wait_say_which_api() -> None:
+    """Every GraphQL budget spent until after max_wait: the error names GraphQL, the accounts, no token."""
+    clock = ManualClock(1000.0)
+    pool = TokenPool([graphql_probe(1, "alice", core=4000, graphql=0, reset=2000)], clock=clock, max_wait=60)
+    with pytest.raises(
+        RateLimitWaitTooLong, match=r"rate-limited for the GraphQL API; the earliest reset is in 1000s"
+    ):
+        pool.acquire("graphql")
+    assert pool.acquire("core").account.login == "alice"

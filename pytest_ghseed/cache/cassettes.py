@@ -6,8 +6,11 @@ fetcher hands every exchange to a ``CassetteRecorder`` (under a lock), and the r
 with vcrpy's own serializer API (``vcr.serialize.serialize``, ``vcr.request.Request``): the files
 are vcrpy cassettes, loadable by ``vcr.use_cassette`` in a user's own test.
 
-Sharded (see ``layout``: the listing, and one cassette per pull request) so that each file is
-written once per finished unit of work: a kill loses nothing that the checkpoint counts as done.
+Sharded (see ``layout``: the listing, one cassette per pull request, and one per GraphQL query) so
+that each file is written once per finished unit of work: a kill loses nothing that the checkpoint
+counts as done. A GraphQL query answers for many pull requests at once, so its exchange gets a shard
+of its own (``graphql-000001``, numbered in the order of the answers), written as soon as it came;
+its request body is recorded with its ``Content-Type``, so vcrpy's ``body`` matcher finds it.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
 behind that choice). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
 them without vcrpy's replay machinery (whose matching is O(n^2)).
@@ -36,7 +39,13 @@ from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
 from pytest_ghseed._files import atomic_write_bytes, move_aside
-from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
+from pytest_ghseed.cache.layout import (
+    LISTING_SHARD,
+    SHARD_SUFFIX,
+    graphql_shard,
+    graphql_shard_number,
+    pr_shard,
+)
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.pseudonyms import NO_PEOPLE, PeopleFilter
 from pytest_ghseed.secrets import Scrubber, Token
@@ -56,7 +65,7 @@ _KEPT_RESPONSE_HEADERS = {
     "x-ratelimit-used",
     "x-github-request-id",
 }
-_KEPT_REQUEST_HEADERS = {"accept", "if-none-match"}
+_KEPT_REQUEST_HEADERS = {"accept", "if-none-match", "content-type"}
 _PR_PATH = re.compile(r"/(?:pulls|issues)/(\d+)(?:/|$)")
 _STATUS_TEXT = {
     200: "OK",
@@ -83,6 +92,10 @@ class _CompactJson:
         return json.loads(cassette_string)
 
 
+#: Where GraphQL exchanges wait until ``flush_graphql`` gives them a numbered shard.
+_GRAPHQL = "graphql"
+
+
 def shard_of(url: str) -> str:
     """The cassette an exchange belongs to: its pull request's, or the listing."""
     match = _PR_PATH.search(urllib.parse.urlsplit(url).path)
@@ -98,6 +111,8 @@ class Interaction:
     status: int
     headers: dict[str, str]
     body: str
+    #: What a POST sent (a GraphQL query and its variables); None for a GET.
+    request_body: str | None = None
 
 
 class CassetteRecorder:
@@ -112,11 +127,13 @@ class CassetteRecorder:
         self.people = people or NO_PEOPLE
         self._lock = threading.Lock()
         self._pending: dict[str, list[Exchange]] = {}
+        self._graphql_next: int | None = None
         self.recorded = 0
 
     def __call__(self, exchange: Exchange) -> None:
         with self._lock:
-            self._pending.setdefault(shard_of(exchange.url), []).append(exchange)
+            key = _GRAPHQL if exchange.is_graphql else shard_of(exchange.url)
+            self._pending.setdefault(key, []).append(exchange)
 
     def scrub_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """A checkpoint record with secrets scrubbed like the cassettes (it lives in the cache folder)."""
@@ -133,6 +150,20 @@ class CassetteRecorder:
 
     def flush_listing(self) -> None:
         self.flush(LISTING_SHARD)
+
+    def flush_graphql(self) -> None:
+        """Write the GraphQL exchanges received so far into the next numbered GraphQL shard."""
+        with self._lock:
+            if not self._pending.get(_GRAPHQL):
+                return
+            if self._graphql_next is None:
+                # After a resumed crawl's shards: the numbers keep the order of every answer ever recorded.
+                found = [graphql_shard_number(p.name) for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}")]
+                self._graphql_next = max((n for n in found if n is not None), default=0) + 1
+            name = graphql_shard(self._graphql_next)
+            self._graphql_next += 1
+            self._pending[name] = self._pending.pop(_GRAPHQL)
+        self.flush(name)
 
     def flush(self, name: str) -> None:
         """Append the pending exchanges of one shard to its cassette file (atomically)."""
@@ -175,7 +206,8 @@ class CassetteRecorder:
         request_headers = {
             k: scrub(v) for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
         }
-        request = Request(exchange.method, scrub(exchange.url), None, request_headers)
+        body = scrub(exchange.request_body) if exchange.request_body is not None else None
+        request = Request(exchange.method, scrub(exchange.url), body, request_headers)
         response_headers = {
             k: [scrub(v)] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
         }
@@ -292,10 +324,16 @@ def load_interactions(path: Path) -> Iterator[Interaction]:
             headers = {str(k).lower(): str(v[0]) for k, v in response["headers"].items() if v}
             text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
             uri, method = str(request.uri), str(request.method)
+            sent = request.body
+            sent_text = (
+                sent.decode("utf-8") if isinstance(sent, bytes) else None if sent is None else str(sent)
+            )
         except (KeyError, TypeError, AttributeError, IndexError, UnicodeDecodeError) as exc:
             why = f"interaction {index + 1} is malformed ({exc.__class__.__name__}: {str(exc)[:120]})"
             raise CorruptFile(path, why) from None
-        yield Interaction(method=method, uri=uri, status=status, headers=headers, body=text)
+        yield Interaction(
+            method=method, uri=uri, status=status, headers=headers, body=text, request_body=sent_text
+        )
 
 
 class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped

@@ -205,6 +205,8 @@ def verify_project(
     cassettes = store.layout.cassettes()
     if snapshot is not None:
         recorded = {n for p in cassettes if (n := shard_number(p.name)) is not None}
+        # PRs recorded through GraphQL are in the GraphQL cassettes: the comparison below checks them.
+        recorded |= set(metadata.graphql) if metadata is not None else set()
         missing = [pr.number for pr in snapshot.prs if pr.number not in recorded]
         if missing:
             problem(store.cassette_dir, f"no cassette for PR(s) {_numbers(missing)}")
@@ -267,6 +269,9 @@ def _compare_with_cassettes(
         )
 
 
+_GRAPHQL_ROUTES = ("/graphql", "/api/graphql")
+
+
 def _foreign_requests(store: ProjectStore, snapshot: Snapshot) -> str | None:
     """The first recorded request that is not of this repository, or None."""
     import urllib.parse
@@ -278,6 +283,8 @@ def _foreign_requests(store: ProjectStore, snapshot: Snapshot) -> str | None:
         try:
             for interaction in load_interactions(path):
                 route = urllib.parse.urlsplit(interaction.uri).path.removeprefix("/api/v3")
+                if route in _GRAPHQL_ROUTES:
+                    continue  # a GraphQL query names its repository in its body, checked by the rebuild
                 if not any(route.casefold() == p or route.casefold().startswith(p + "/") for p in own):
                     return f"{path.name}: {interaction.method} {route}"[:200]
         except CacheError:

@@ -10,6 +10,7 @@ Layout of ``<cache_dir>/<project>/``::
     repair-checkpoint.json       progress of re-recording lost cassettes (+ its data log)
     cassettes/listing.json.gz    the repository and the pull-request list pages
     cassettes/pr-000042.json.gz  every request of pull request #42
+    cassettes/graphql-000007.json.gz  the 7th GraphQL query recorded (it may answer for many PRs)
 
 Nothing here reads or writes file contents except the tag.
 """
@@ -42,11 +43,23 @@ CASSETTES = "cassettes"
 SHARD_SUFFIX = ".json.gz"
 LISTING_SHARD = "listing"
 _PR_SHARD = re.compile(r"^pr-(\d{1,12})\.json\.gz$")
+_GRAPHQL_SHARD = re.compile(r"^graphql-(\d{1,12})\.json\.gz$")
 
 
 def pr_shard(number: int) -> str:
     """The shard (file stem) holding pull request ``number``'s traffic: ``pr-000042``."""
     return f"pr-{number:06d}"
+
+
+def graphql_shard(sequence: int) -> str:
+    """The shard (file stem) of the ``sequence``-th GraphQL query recorded: ``graphql-000007``."""
+    return f"graphql-{sequence:06d}"
+
+
+def graphql_shard_number(file_name: str) -> int | None:
+    """The sequence number of a GraphQL shard file name, or None for any other file."""
+    match = _GRAPHQL_SHARD.match(file_name)
+    return int(match.group(1)) if match else None
 
 
 def shard_number(file_name: str) -> int | None:
@@ -146,8 +159,13 @@ class ProjectLayout:
     def pr_cassette(self, number: int) -> Path:
         return self.shard(pr_shard(number))
 
+    def graphql_cassettes(self) -> list[Path]:
+        """The GraphQL shards, in the order they were recorded."""
+        found = [(graphql_shard_number(p.name), p) for p in self.cassettes()]
+        return [path for number, path in sorted((n, p) for n, p in found if n is not None)]
+
     def cassettes(self) -> list[Path]:
-        """Every cassette of the project, the listing first, then by pull-request number."""
+        """Every cassette of the project: the listing first, then the GraphQL shards, then by PR number."""
         try:
             found = [p for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}") if p.is_file()]
         except OSError:

@@ -52,6 +52,9 @@ class Metadata:
     #: salt they were made with (None when not known): a refresh with another salt is refused.
     pseudonymized: bool = False
     pseudonym_salt: str | None = None
+    #: The PRs whose last recording came through GraphQL (``graphql-*`` cassettes, their files in their
+    #: own cassette when patches were fetched); the others through REST. A rebuild reads each where it is.
+    graphql: tuple[int, ...] = ()
 
     @classmethod
     def describe(
@@ -67,6 +70,7 @@ class Metadata:
         crawl: str | None = None,
         pseudonymized: bool = False,
         pseudonym_salt: str | None = None,
+        graphql: tuple[int, ...] = (),
     ) -> Metadata:
         """The metadata of ``snapshot`` as this version of pytest-ghseed records it (the one builder)."""
         return cls(
@@ -86,6 +90,7 @@ class Metadata:
             crawl=crawl,
             pseudonymized=pseudonymized or pseudonym_salt is not None,
             pseudonym_salt=pseudonym_salt,
+            graphql=tuple(sorted(set(graphql) & {pr.number for pr in snapshot.prs})),
         )
 
     def for_snapshot(self, snapshot: Snapshot, snapshot_sha256: str | None = None) -> Metadata:
@@ -126,6 +131,7 @@ class Metadata:
             "crawl": self.crawl,
             "pseudonymized": self.pseudonymized,
             "pseudonym_salt": self.pseudonym_salt,
+            "graphql": list(self.graphql),
         }
 
     @classmethod
@@ -142,8 +148,9 @@ class Metadata:
             msg = "covered must be a list of fetch parameters"
             raise TypeError(msg)
         numbers = data.get("numbers") or []
-        if not isinstance(numbers, list):
-            msg = "numbers must be a list of pull-request numbers"
+        graphql = data.get("graphql") or []
+        if not isinstance(numbers, list) or not isinstance(graphql, list):
+            msg = "numbers and graphql must be lists of pull-request numbers"
             raise TypeError(msg)
         return cls(
             project=_text(data, "project"),
@@ -162,6 +169,7 @@ class Metadata:
             crawl=_optional_text(data, "crawl"),
             pseudonymized=_flag(data, "pseudonymized") or data.get("pseudonym_salt") is not None,
             pseudonym_salt=_optional_text(data, "pseudonym_salt"),
+            graphql=tuple(_whole(n, "graphql") for n in graphql),
         )
 
 

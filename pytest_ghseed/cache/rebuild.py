@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ghseed.cache.cassettes import load_interactions
-from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX
+from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, graphql_shard_number
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.errors import CacheError, CorruptFile
@@ -72,6 +72,8 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
     prs: list[PullRequest] = []
     bulk: BulkComments = {}
     for path in files:
+        if graphql_shard_number(path.name) is not None:
+            continue  # GraphQL answers: read below, for the PRs recorded through GraphQL
         try:
             if path.name == _LISTING_FILE:
                 repository = _repository(path) or repository
@@ -84,6 +86,13 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
             raise CorruptFile(
                 path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})"
             ) from None
+    if metadata.graphql:
+        # PRs last recorded through GraphQL: from their answers (a REST detail in their cassette is older).
+        from pytest_ghseed.cache.graphql_rebuild import recorded_pulls
+
+        graphql = set(metadata.graphql)
+        prs = [pr for pr in prs if pr.number not in graphql]
+        prs += [pull.model() for pull in recorded_pulls(store, graphql).values()]
     if repository is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)
@@ -158,6 +167,30 @@ def _raw_pull(path: Path, bulk: BulkComments | None = None) -> dict[str, Any] | 
     Comment lists the fetcher read repository-wide (``bulk``, from the listing cassette) fill in what
     the pull's own cassette lacks.
     """
+    detail, lists = recorded_lists(path)
+    if detail is None:
+        return None
+    raw: dict[str, Any] = {"detail": detail, **lists}
+    # The fetcher's own rules, so that a rebuild gives what the fetch gave:
+    for name, count_key in _COUNTED_LISTS:
+        if int(detail.get(count_key, 1)) == 0:
+            raw[name] = []  # a count of 0 was never asked for: older recorded pages are stale
+    for name, count_key, _link_key in _BULK_LISTS:
+        count = int(detail.get(count_key, 0))
+        from_bulk = (bulk or {}).get(name, {}).get(int(detail["number"]), [])
+        if count == 0 or not from_bulk:
+            continue
+        # Comments read repository-wide are newer than the PR's own pages (a refresh reads only the
+        # recent ones): merged by id, they must add up to the detail's count, as the fetcher checks.
+        merged = {int(c["id"]): c for c in raw[name]}
+        merged.update({int(c["id"]): c for c in from_bulk})
+        if len(merged) == count:
+            raw[name] = sorted(merged.values(), key=lambda c: (c["created_at"], c["id"]))
+    return raw
+
+
+def recorded_lists(path: Path) -> tuple[dict[str, Any] | None, dict[str, list[Any]]]:
+    """The last 200 body of a pull's detail (None: not recorded) and of each sub-list, pages joined."""
     detail: dict[str, Any] | None = None
     pages: dict[str, dict[int, list[Any]]] = {}
     for interaction in load_interactions(path):
@@ -178,28 +211,8 @@ def _raw_pull(path: Path, bulk: BulkComments | None = None) -> dict[str, Any] | 
         if page == 1:
             pages[name] = {}  # a new generation of this list starts
         pages.setdefault(name, {})[page] = json.loads(interaction.body)
-    if detail is None:
-        return None
-    raw: dict[str, Any] = {"detail": detail}
-    for name in _LIST_NAMES.values():
-        by_page = pages.get(name, {})
-        raw[name] = [item for n in sorted(by_page) for item in by_page[n]]
-    # The fetcher's own rules, so that a rebuild gives what the fetch gave:
-    for name, count_key in _COUNTED_LISTS:
-        if int(detail.get(count_key, 1)) == 0:
-            raw[name] = []  # a count of 0 was never asked for: older recorded pages are stale
-    for name, count_key, _link_key in _BULK_LISTS:
-        count = int(detail.get(count_key, 0))
-        from_bulk = (bulk or {}).get(name, {}).get(int(detail["number"]), [])
-        if count == 0 or not from_bulk:
-            continue
-        # Comments read repository-wide are newer than the PR's own pages (a refresh reads only the
-        # recent ones): merged by id, they must add up to the detail's count, as the fetcher checks.
-        merged = {int(c["id"]): c for c in raw[name]}
-        merged.update({int(c["id"]): c for c in from_bulk})
-        if len(merged) == count:
-            raw[name] = sorted(merged.values(), key=lambda c: (c["created_at"], c["id"]))
-    return raw
+    lists = {name: [item for n in sorted(by) for item in by[n]] for name, by in pages.items()}
+    return detail, {name: lists.get(name, []) for name in _LIST_NAMES.values()}
 
 
 def _pull_request(path: Path, bulk: BulkComments) -> PullRequest | None:

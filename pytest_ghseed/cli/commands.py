@@ -38,13 +38,18 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         order="oldest" if args.oldest else "recent",
         since=args.since,
         until=args.until,
+        patches=not args.no_patches,
     )
+    if args.no_patches and args.api == "rest":
+        msg = "--no-patches needs --api graphql or auto: REST's files always carry their patches"
+        raise UsageError(msg)
     options = FetchOptions(
         base_url=args.base_url,
         workers=args.workers,
         max_wait=args.max_wait,
         checkpoint_file=args.checkpoint_file,
         pseudonymize=args.pseudonymize,
+        api=args.api,
     )
     store = ProjectStore(args.cache_dir, project.folder)
     output = StreamOutput(sys.stderr)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ghseed.defaults import (
+    APIS,
+    DEFAULT_API,
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_MAX_WAIT,
@@ -92,6 +94,20 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
         help=(
             "once: fetch what the cache lacks (default); new_episodes: refresh what changed; all: fetch again"
         ),
+    )
+    parser.add_argument(
+        "--api",
+        type=_typed(lambda v, w: parse_choice(v, APIS, w), "--api"),
+        default=DEFAULT_API,
+        metavar="{" + ",".join(APIS) + "}",
+        help=f"GitHub API to fetch with: rest, graphql (files with patches through REST), or auto (GraphQL "
+        f"where it is there and cheaper) (default {DEFAULT_API})",
+    )
+    parser.add_argument(
+        "--no-patches",
+        action="store_true",
+        help="GraphQL without the REST files requests: files come without patch and previous_filename "
+        "(the recording says so, and never serves a request that wants patches)",
     )
     parser.add_argument(
         "--max-wait",

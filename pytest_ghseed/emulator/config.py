@@ -51,6 +51,9 @@ class EmulatorConfig:
     #: cannot tell either within a round trip). It is refused but not counted as a violation. 50 ms
     #: is a short round trip, and covers a loaded machine where client and emulator share one process.
     violation_grace_seconds: float = 0.05
+    #: Serve GitHub's GraphQL API (``POST /graphql``); off, it answers 404 like servers without it
+    #: (proxies, older GitHub Enterprise versions).
+    graphql: bool = True
     #: GraphQL's primary budget per user and window, in points (GitHub: 5,000 an hour, beside REST's).
     graphql_limit: int = 5000
     graphql_rate_limit_type: GraphqlRateLimitType = "RATE_LIMITED"

@@ -23,6 +23,7 @@ from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
 if TYPE_CHECKING:
     from pytest_ghseed.models import PullRequest
 
+
 JSON = dict[str, Any]
 
 API = "https://api.github.com"

@@ -29,13 +29,15 @@ SERVE_LIMIT = 100_000
 
 
 def serve_config(project: Project, host: str = "127.0.0.1", port: int = 0) -> EmulatorConfig:
-    """How a recorded project is served: any token or none, one generous budget for both."""
+    """How a recorded project is served: any token or none, one generous budget for REST and GraphQL."""
     return EmulatorConfig(
         projects=(project,),
         tokens={SERVE_TOKEN: SERVE_USER},
         any_token_user=SERVE_USER,
         primary_limit=SERVE_LIMIT,
         unauthenticated_limit=SERVE_LIMIT,
+        graphql_limit=SERVE_LIMIT,
+        graphql_secondary_points=None,
         host=host,
         port=port,
     )
@@ -45,12 +47,28 @@ def recorded_project(store: ProjectStore) -> Project:
     """The project a cache holds, rebuilt from its cassettes (the last answer of each resource).
 
     Only the PRs in the snapshot are kept when it can be read, so clients see what the fixtures
-    see; :meth:`Project.from_raw` fills what older recordings lack.
+    see; :meth:`Project.from_raw` fills what older recordings lack. PRs recorded through GraphQL are
+    turned back into REST's bodies (:mod:`recorded`): the emulator answers both APIs from those.
     """
+    from pytest_ghseed.cache.graphql_rebuild import recorded_pulls
     from pytest_ghseed.cache.rebuild import raw_from_cassettes
+    from pytest_ghseed.emulator.recorded import rest_pull
 
     raw = raw_from_cassettes(store)
-    pulls = raw.pulls
+    graphql: set[int] = set()
+    with contextlib.suppress(CacheError):
+        graphql = set(store.read_metadata().graphql)
+    pulls = [pull for pull in raw.pulls if int(pull["detail"]["number"]) not in graphql]
+    for number, pull in recorded_pulls(store, graphql).items():
+        try:
+            pulls.append(rest_pull(pull.node, pull.rest_files, raw.repo))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = (
+                f"the recorded GraphQL answers of PR #{number} in {store.cassette_dir} cannot be served "
+                f"({exc.__class__.__name__}: {str(exc)[:200]}); run `ghseed verify`, or fetch it again"
+            )
+            raise CacheError(msg) from None
+    pulls.sort(key=lambda pull: int(pull["detail"]["number"]))
     if store.snapshot_path.is_file():
         with contextlib.suppress(CacheError):
             wanted = {pr.number for pr in store.read_snapshot().prs}
@@ -59,7 +77,8 @@ def recorded_project(store: ProjectStore) -> Project:
 
 
 def serve_project(store: ProjectStore | None, host: str = "127.0.0.1", port: int = 0) -> Emulator:
-    """Start serving a cached project (``None``: the built-in demo) as a GitHub REST API; return it running."""
+    """Start serving a cached project (``None``: the built-in demo) as a GitHub API (REST, and the
+    GraphQL subset); return it running."""
     if store is None:
         base = demo_config(host=host, port=port)
         return start(
@@ -69,6 +88,8 @@ def serve_project(store: ProjectStore | None, host: str = "127.0.0.1", port: int
                 any_token_user=SERVE_USER,
                 primary_limit=SERVE_LIMIT,
                 unauthenticated_limit=SERVE_LIMIT,
+                graphql_limit=SERVE_LIMIT,
+                graphql_secondary_points=None,
             )
         )
     return start(serve_config(recorded_project(store), host, port))

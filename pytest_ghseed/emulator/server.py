@@ -485,7 +485,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, error_body(404, "Not Found"), quota, emu._request_id())
 
     def do_POST(self) -> None:
-        if urlsplit(self.path).path in GRAPHQL_PATHS:
+        if urlsplit(self.path).path in GRAPHQL_PATHS and self.emu.config.graphql:
             serve_graphql(self)
             return
         self._not_allowed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -41,6 +42,9 @@ class Stats:
     log: tuple[LogRecord, ...] = ()
     #: GraphQL points charged to all users' GraphQL budgets.
     graphql_points: int = 0
+    #: Pull requests read by number through GraphQL (``pullRequest(number:)`` in an answer that
+    #: carried data), ``owner/name#number`` -> times: what a GraphQL crawl fetched, and fetched again.
+    graphql_pull_reads: dict[str, int] = field(default_factory=dict)
 
     @property
     def duplicate_fetches(self) -> int:
@@ -70,6 +74,7 @@ class StatsCollector:
             self._secondary_hits = 0
             self._violations = 0
             self._graphql_points = 0
+            self._graphql_pulls: Counter[str] = Counter()
             self._max_all = 0
             self._max_by_user: dict[str, int] = {}
             self._log: deque[LogRecord] = deque(maxlen=self._log_size)
@@ -94,11 +99,13 @@ class StatsCollector:
         secondary_hit: bool = False,
         violation: bool = False,
         points: int = 0,
+        pulls: Mapping[str, int] | None = None,
     ) -> None:
         """Count one answered request; ``resource`` is its canonical path+query when it was a GET;
-        ``points`` what a GraphQL query was charged."""
+        ``points`` what a GraphQL query was charged, ``pulls`` the pull requests it read by number."""
         with self._lock:
             self._graphql_points += points
+            self._graphql_pulls.update(pulls or {})
             self._by_token[record.token] += 1
             self._by_status[record.status] += 1
             self._secondary_hits += secondary_hit
@@ -126,4 +133,5 @@ class StatsCollector:
                 fetch_counts=dict(self._fetches),
                 log=tuple(self._log),
                 graphql_points=self._graphql_points,
+                graphql_pull_reads=dict(self._graphql_pulls),
             )

@@ -18,8 +18,8 @@ from typing import Any
 
 from pytest_ghseed.clock import SYSTEM_CLOCK, Clock
 from pytest_ghseed.errors import FetchError, NotFound, RateLimitWaitTooLong
-from pytest_ghseed.fetch.ratelimit import Action, Reason, RetryPolicy, decide, failure_kind
-from pytest_ghseed.fetch.tokens import Lease, TokenPool
+from pytest_ghseed.fetch.ratelimit import Action, Decision, Reason, RetryPolicy, decide, failure_kind
+from pytest_ghseed.fetch.tokens import Lease, Resource, TokenPool
 from pytest_ghseed.fetch.transport import Transport
 from pytest_ghseed.parsing import parse_base_url
 from pytest_ghseed.secrets import Scrubber
@@ -143,35 +143,8 @@ class GitHubClient:
             if ok:
                 assert status is not None
                 return Response(status=status, headers=headers or {}, data=data, url=url)
-            kind = failure_kind(status, headers or {}, body)
-            decision = decide(
-                status,
-                headers or {},
-                body,
-                now=self._clock.now(),
-                attempt=attempts[kind],
-                policy=self.policy,
-                unreadable=unreadable,
-            )
-            attempts[kind] += 1
-            message = self.scrubber.redact(decision.message)
-            if decision.action is Action.FATAL:
-                error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
-                failure = error(self._fatal_message(message, decision.reason, url, lease))
-                failure.status = status
-                raise failure
-            if decision.wait > self.pool.max_wait:
-                msg = (
-                    f"GET {_path(url)}: {message}; that is longer than max_wait={self.pool.max_wait:.0f}s, so "
-                    "the fetch stops here. Raise --max-wait or rerun later: the checkpoint keeps finished PRs"
-                )
-                raise RateLimitWaitTooLong(msg)
-            if decision.scope == "user":
-                self.pool.block(
-                    lease.account, decision.wait, message, secondary=decision.reason is Reason.SECONDARY
-                )
-            else:
-                self.pool.pause(decision.wait, message)
+            decision = self._decide(status, headers or {}, body, attempts, unreadable=unreadable)
+            self._act(decision, status, lease, f"GET {_path(url)}")
 
     def get_all(self, url: str, params: Mapping[str, Any] | None = None, *, etag: str | None = None) -> Page:
         """Every page of a list endpoint joined; ``etag`` revalidates a list that had one page."""
@@ -208,6 +181,56 @@ class GitHubClient:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _decide(
+        self,
+        status: int | None,
+        headers: Mapping[str, str],
+        body: str,
+        attempts: dict[str, int],
+        *,
+        unreadable: str | None = None,
+    ) -> Decision:
+        """The policy's decision on a failed answer, counting it against its kind's attempts."""
+        kind = failure_kind(status, headers, body)
+        decision = decide(
+            status,
+            headers,
+            body,
+            now=self._clock.now(),
+            attempt=attempts[kind],
+            policy=self.policy,
+            unreadable=unreadable,
+        )
+        attempts[kind] += 1
+        return decision
+
+    def _act(
+        self, decision: Decision, status: int | None, lease: Lease, what: str, resource: Resource = "core"
+    ) -> None:
+        """Carry out ``decision``: raise when fatal or too long to wait, else wait as it says (shown)."""
+        message = self.scrubber.redact(decision.message)
+        if decision.action is Action.FATAL:
+            error = NotFound if decision.reason is Reason.NOT_FOUND else FetchError
+            failure = error(self._fatal_message(message, decision.reason, what, lease))
+            failure.status = status
+            raise failure
+        if decision.wait > self.pool.max_wait:
+            msg = (
+                f"{what}: {message}; that is longer than max_wait={self.pool.max_wait:.0f}s, so "
+                "the fetch stops here. Raise --max-wait or rerun later: the checkpoint keeps finished PRs"
+            )
+            raise RateLimitWaitTooLong(msg)
+        if decision.scope == "user":
+            self.pool.block(
+                lease.account,
+                decision.wait,
+                message,
+                secondary=decision.reason is Reason.SECONDARY,
+                resource=resource,
+            )
+        else:
+            self.pool.pause(decision.wait, message)
+
     def _transport(self) -> Transport:
         # PyGithub's connection object is not thread-safe: one Transport (clients per token) per thread.
         transport: Transport | None = getattr(self._local, "transport", None)
@@ -218,7 +241,7 @@ class GitHubClient:
                 self._transports.append(transport)
         return transport
 
-    def _fatal_message(self, detail: str, reason: Reason, url: str, lease: Lease) -> str:
+    def _fatal_message(self, detail: str, reason: Reason, what: str, lease: Lease) -> str:
         who = "anonymous" if lease.account.token is None else f"token #{lease.account.position}"
         hint = {
             Reason.NOT_FOUND: "check the repository name, and that the token can read it (private repos need "
@@ -227,7 +250,7 @@ class GitHubClient:
             Reason.BAD_CREDENTIALS: "the token was revoked or expired during the run; replace it and rerun "
             "(finished PRs are kept in the checkpoint)",
         }.get(reason, "rerun later: the checkpoint keeps finished PRs")
-        return f"GET {_path(url)} failed ({who}, {lease.account.login}): {detail}; {hint}"
+        return f"{what} failed ({who}, {lease.account.login}): {detail}; {hint}"
 
 
 def list_of(response: Response, what: str) -> list[dict[str, Any]]:

@@ -71,6 +71,8 @@ class FetchResult:
     notes: tuple[str, ...] = ()
     #: Discard it once the result is saved elsewhere; until then it keeps a resumable copy.
     checkpoint: Checkpoint | None = None
+    #: The PRs whose data came through GraphQL (``fetch/graphql_fetcher``); the others through REST.
+    graphql: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

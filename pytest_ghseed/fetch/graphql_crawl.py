@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pytest_ghseed.fetch.graphql_convert import PullAssembly, assemblies, repository_from_graphql
-from pytest_ghseed.fetch.graphql_queries import (
+from pytest_ghseed.graphql.convert import PullAssembly, assemblies, repository_from_graphql
+from pytest_ghseed.graphql.queries import (
     DEFAULT_SIZES,
     ONE_POINT,
     Direction,
@@ -89,7 +89,7 @@ def crawl_pulls(
             queries += 1
             overflow_points += int(data["rateLimit"]["cost"])
             for index, item in enumerate(batch):
-                by_number[item.number].add(item, data["repository"][f"o{index}"])
+                by_number[item.number].add(item, data["repository"][item.alias(index)])
     return CrawlResult(
         repository=repository,
         prs=tuple(assembly.build(commits_cap=commits_cap) for assembly in pulls),

@@ -103,25 +103,35 @@ class _Prober:
         self.transport.close()
 
     def probe(self, token: Token | None, position: int) -> TokenProbe:
-        limit, remaining, reset = self._rate_limit(token)
+        (limit, remaining, reset), graphql = self._rate_limit(token)
         login = "anonymous"
         if token is not None:
             login = self._owner(token)
         return TokenProbe(
-            position=position, token=token, login=login, limit=limit, remaining=remaining, reset=reset
+            position=position,
+            token=token,
+            login=login,
+            limit=limit,
+            remaining=remaining,
+            reset=reset,
+            graphql=graphql,
         )
 
     # -- the two requests ----------------------------------------------------------------------------
 
-    def _rate_limit(self, token: Token | None) -> tuple[int, int, float]:
+    def _rate_limit(
+        self, token: Token | None
+    ) -> tuple[tuple[int, int, float], tuple[int, int, float] | None]:
+        """The REST (core) figures, and the GraphQL ones when the body has them (None: not reported)."""
         answer = self._get(token, "/rate_limit")
         if answer.status == 404:
             # GitHub Enterprise Server with rate limiting disabled answers 404 here: effectively unlimited.
-            return _UNLIMITED, _UNLIMITED, self.now() + 3600
+            unlimited = (_UNLIMITED, _UNLIMITED, self.now() + 3600)
+            return unlimited, unlimited
         if answer.status != 200:
             msg = f"GET {self.base_url}/rate_limit answered HTTP {answer.status}; is it a GitHub API? Check --base-url"
             raise FetchError(msg)
-        figures = _core_figures(answer.body)
+        figures = _figures(answer.body, "core")
         if figures is None:
             info = parse_rate_headers(answer.headers)
             if info is None:
@@ -138,7 +148,12 @@ class _Prober:
         if not math.isfinite(reset) or reset > now + _MAX_WINDOW:
             # Not a window GitHub would report: believe the quota, assume a fresh hour.
             reset = now + 3600
-        return limit, max(0, min(remaining, limit)), reset
+        graphql = _figures(answer.body, "graphql")
+        if graphql is not None:
+            g_limit, g_remaining, g_reset = graphql
+            sane = g_limit >= 1 and math.isfinite(g_reset) and g_reset <= now + _MAX_WINDOW
+            graphql = (g_limit, max(0, min(g_remaining, g_limit)), g_reset) if sane else None
+        return (limit, max(0, min(remaining, limit)), reset), graphql
 
     def _owner(self, token: Token) -> str:
         answer = self._get(token, "/user")
@@ -200,13 +215,14 @@ def _rate_limited(answer: Answer) -> bool:
     )
 
 
-def _core_figures(body: str) -> tuple[int, int, float] | None:
-    """``(limit, remaining, reset)`` of the core resource in a /rate_limit body, or None if unreadable."""
+def _figures(body: str, resource: str) -> tuple[int, int, float] | None:
+    """``(limit, remaining, reset)`` of ``resource`` in a /rate_limit body, or None if unreadable."""
     try:
         data: Any = json.loads(body) if body else None
     except (ValueError, RecursionError):
         return None
-    core = data.get("resources", {}).get("core") if isinstance(data, dict) else None
+    resources = data.get("resources") if isinstance(data, dict) else None
+    core = resources.get(resource) if isinstance(resources, dict) else None
     if not isinstance(core, dict):
         return None
     limit, remaining, reset = core.get("limit"), core.get("remaining"), core.get("reset")

@@ -12,6 +12,12 @@ section "Exceeding the rate limit"):
 3. else a secondary-limit message (or a bare 429): wait at least a minute, then back off exponentially,
    then give up with a clear error.
 
+GraphQL answers its own way ("Rate limits and query limits for the GraphQL API"): a spent budget is
+an HTTP 200 whose ``errors`` say ``"type": "RATE_LIMITED"`` (newer: ``"RATE_LIMIT"``, code
+``graphql_rate_limit``), which is a primary limit like REST's; a query that took too long is a 502
+saying "This may be the result of a timeout" (:attr:`Reason.TIMEOUT`: the caller may ask less at
+once before backing off). Secondary limits answer 403/429 as for REST.
+
 Two deliberate deviations, each explained where it is coded: a 403 with a known *permission* message is
 fatal even when ``x-ratelimit-remaining`` is 0 (the request that spends the last unit carries that header
 on whatever answer it gets), and a secondary limit honours ``x-ratelimit-reset`` only when it is near
@@ -40,6 +46,7 @@ __all__ = [
     "RetryPolicy",
     "decide",
     "failure_kind",
+    "graphql_rate_limited",
     "is_primary_rate_limit",
     "is_secondary_rate_limit",
     "parse_rate_headers",
@@ -59,6 +66,7 @@ class Reason(enum.Enum):
     PRIMARY = "primary rate limit"
     SECONDARY = "secondary rate limit"
     SERVER_ERROR = "server error"
+    TIMEOUT = "query timeout"
     NOT_READY = "answer not ready"
     CONNECTION = "connection error"
     PERMISSION = "permission denied"
@@ -155,6 +163,10 @@ _SECONDARY_PHRASES = (
     "please retry your request again later",
 )
 _PRIMARY_PREFIX = "api rate limit exceeded"
+#: GitHub's GraphQL error types for a spent budget: the long-standing one, and the newer one.
+_GRAPHQL_RATE_LIMIT_TYPES = ("RATE_LIMITED", "RATE_LIMIT")
+#: What GitHub's GraphQL 502 says when a query ran too long.
+_TIMEOUT_PHRASE = "this may be the result of a timeout"
 _PERMISSION_PREFIXES = (
     "resource not accessible",  # "... by integration", "... by personal access token"
     "must have admin rights",
@@ -195,6 +207,17 @@ def decide(
         return _backoff_request(
             Reason.CONNECTION, unreadable or "connection error", None, attempt, policy, rng
         )
+    if status == 200:
+        # Only a GraphQL answer reaches here: HTTP 200 with ``errors`` instead of (or beside) data.
+        if graphql_rate_limited(body):
+            return _rate_limited(Reason.PRIMARY, h, message, now=now, attempt=attempt, policy=policy, rng=rng)
+        return _fatal(
+            Reason.CLIENT_ERROR,
+            status,
+            message,
+            "GitHub refused the GraphQL query itself; if the base URL is GitHub's API, this is a "
+            "pytest-ghseed bug, please report it",
+        )
     if status == 202:
         # "Accepted": GitHub is still computing the answer and asks to come back (statistics endpoints).
         return _backoff_request(
@@ -209,6 +232,10 @@ def decide(
             "GitHub API? Check --base-url",
         )
     if status >= 500:
+        if _TIMEOUT_PHRASE in message.lower():
+            return _backoff_request(
+                Reason.TIMEOUT, f"query timeout HTTP {status}", _retry_after(h, now), attempt, policy, rng
+            )
         return _backoff_request(
             Reason.SERVER_ERROR, f"server error HTTP {status}", _retry_after(h, now), attempt, policy, rng
         )
@@ -257,6 +284,8 @@ def failure_kind(status: int | None, headers: Mapping[str, str], body: object) -
     """Which retry budget a failed answer counts against (each kind's back-off grows on its own)."""
     if status is None or status >= 500 or status == 202:
         return "transient"
+    if status == 200:
+        return "primary" if graphql_rate_limited(body) else "other"
     kind = _rate_limit_kind(status, _lower_keys(headers), _message(body))
     if kind is Reason.PRIMARY:
         return "primary"
@@ -273,6 +302,14 @@ def is_secondary_rate_limit(status: int, headers: Mapping[str, str], body: objec
 def is_primary_rate_limit(status: int, headers: Mapping[str, str], body: object) -> bool:
     """Whether the answer is the hourly primary rate limit, as :func:`decide` would classify it."""
     return _rate_limit_kind(status, _lower_keys(headers), _message(body)) is Reason.PRIMARY
+
+
+def graphql_rate_limited(body: object) -> bool:
+    """Whether a GraphQL answer says the user's GraphQL budget is spent (it comes as HTTP 200)."""
+    for error in _graphql_errors(body):
+        if error.get("type") in _GRAPHQL_RATE_LIMIT_TYPES or error.get("code") == "graphql_rate_limit":
+            return True
+    return False
 
 
 def parse_rate_headers(headers: Mapping[str, str]) -> RateInfo | None:
@@ -434,8 +471,24 @@ def _message(body: object) -> str:
             return text
     if isinstance(body, Mapping):
         value = body.get("message")
+        if value is None:
+            # GraphQL: no top-level message, but a list of errors with theirs.
+            value = "; ".join(str(e.get("message", "")).strip() for e in _graphql_errors(body)) or None
         return "" if value is None else str(value).strip()
     return ""
+
+
+def _graphql_errors(body: object) -> list[Mapping[str, object]]:
+    """The ``errors`` of a GraphQL answer given as dict, JSON text or bytes; [] for anything else."""
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body).decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body) if body.lstrip().startswith("{") else None
+        except (ValueError, RecursionError):
+            return []
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    return [error for error in errors if isinstance(error, Mapping)] if isinstance(errors, list) else []
 
 
 def _int_header(h: Mapping[str, str], name: str) -> int | None:

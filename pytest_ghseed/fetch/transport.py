@@ -1,12 +1,14 @@
-"""One GET through PyGithub's Requester, with limits on the two things PyGithub would do forever.
+"""One request through PyGithub's Requester, with limits on the two things PyGithub would do forever.
 
 PyGithub's Requester follows a 301 by calling itself again, with no limit (a redirect loop ends in a
 ``RecursionError`` after thousands of requests) and without the query string; and it answers a 202
 by sleeping 2 s and asking again, with no limit either. So each Requester here is given connection
 classes (PyGithub's own, subclassed) that hand a 202 or a redirect back to us before PyGithub sees
-it; ``Transport.send`` then follows a redirect only on the base URL's own scheme, host and port, at
-most ``MAX_REDIRECTS`` times and never to a URL it has already visited, and returns a 202 as an
-answer for the retry policy. An ``Authorization`` header therefore never leaves the base URL's host.
+it; ``Transport.send`` (GET) and ``Transport.post_graphql`` (a GraphQL query, POSTed to PyGithub's
+``graphql_url``: ``/graphql``, or ``/api/graphql`` for GitHub Enterprise) then follow a redirect only
+on the base URL's own scheme, host and port, at most ``MAX_REDIRECTS`` times and never to a URL
+already visited (a POST is sent again, body and all, as a 307 asks), and return a 202 as an answer
+for the retry policy. An ``Authorization`` header therefore never leaves the base URL's host.
 
 Why PyGithub's ``Requester.requestJson`` and not its object API: list items are incomplete objects,
 and touching ``raw_data`` or a missing attribute silently costs a GET per object. Reading the JSON
@@ -24,6 +26,7 @@ and halves it on a secondary limit.
 from __future__ import annotations
 
 import http.client
+import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -118,18 +121,44 @@ class Transport:
         self, token: Token | None, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str]
     ) -> Answer:
         """GET ``url`` (a path under the base URL, or an absolute URL on its origin) and return the answer."""
+        return self._request("GET", token, url, params, headers, None)
+
+    def post_graphql(
+        self, token: Token | None, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> Answer:
+        """POST ``body`` (``{"query": ..., "variables": ...}``) to the GraphQL endpoint; the answer."""
+        return self._request("POST", token, None, None, headers, body)
+
+    def _request(
+        self,
+        verb: str,
+        token: Token | None,
+        url: str | None,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any] | None,
+    ) -> Answer:
         gh = self._clients.get(token)
         if gh is None:
             gh = self._clients[token] = make_github(self.base_url, token)
+        if url is None:
+            url = str(gh.requester.graphql_url)
         target = self._absolute(url, params)
         self._check_origin(target, "a link")
         visited = {target}
         query = dict(params) if params else None
+        # PyGithub sends ``json.dumps(input)``: the same text is recorded, so a replay can match on it.
+        sent = json.dumps(payload) if payload is not None else None
+        request_headers = dict(headers)
+        if sent is not None:
+            request_headers.setdefault("Content-Type", "application/json")
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                status, answer_headers, body = gh.requester.requestJson("GET", url, query, dict(headers))
+                status, answer_headers, body = gh.requester.requestJson(
+                    verb, url, query, dict(headers), None if payload is None else dict(payload)
+                )
             except Intercepted as held:
-                self._record(target, headers, held.status, held.headers, held.body)
+                self._record(verb, target, request_headers, sent, held.status, held.headers, held.body)
                 if held.status == 202:
                     return Answer(202, held.headers, held.body)
                 location = urllib.parse.urljoin(target, held.headers["location"])
@@ -149,7 +178,7 @@ class Transport:
                 raise FetchError(msg) from None
             text = body if isinstance(body, str) else ""
             lowered = {str(k).lower(): str(v) for k, v in answer_headers.items()}
-            self._record(target, headers, status, lowered, text)
+            self._record(verb, target, request_headers, sent, status, lowered, text)
             return Answer(status, lowered, text)
         msg = (
             f"the server redirected {_path(target)} more than {MAX_REDIRECTS} times; is {self.base_url} a "
@@ -181,8 +210,10 @@ class Transport:
 
     def _record(
         self,
+        method: str,
         url: str,
         request_headers: Mapping[str, str],
+        request_body: str | None,
         status: int,
         response_headers: dict[str, str],
         body: str,
@@ -190,12 +221,13 @@ class Transport:
         if self._recorder is not None:
             self._recorder(
                 Exchange(
-                    method="GET",
+                    method=method,
                     url=url,
                     request_headers=dict(request_headers),
                     status=status,
                     response_headers=response_headers,
                     body=body,
+                    request_body=request_body,
                 )
             )
 

@@ -1,10 +1,10 @@
-"""The GitHub CLI (``gh``, when installed) reads ``ghseed serve`` through its REST commands.
+"""The GitHub CLI (``gh``, when installed) reads ``ghseed serve``: its REST commands and ``gh pr list``.
 
 ``gh`` speaks plain HTTP only to its development host ``github.localhost`` (API at
-``http://api.github.localhost/``); an ``HTTP_PROXY`` pointing at the server delivers those requests
-to it, and the server answers with links on the address the client used. What needs GraphQL
-(``gh pr list``, ``gh pr view``, ``gh auth status``'s login check) waits for the emulator's
-``/graphql``; ``gh api`` and ``gh pr diff`` are REST and work today.
+``http://api.github.localhost/``, GraphQL at ``/graphql``); an ``HTTP_PROXY`` pointing at the server
+delivers those requests to it, and the server answers with links on the address the client used.
+``gh api`` and ``gh pr diff`` are REST; ``gh pr list`` is GraphQL (its query is also sent without
+``gh``, in ``tests/test_graphql_serve.py``), served from a REST recording and from a GraphQL one.
 """
 
 from __future__ import annotations
@@ -13,12 +13,19 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.contracts.conftest import REPO, Served, random_token
+from pytest_ghseed import seed
+from pytest_ghseed.cache.store import ProjectStore
+from pytest_ghseed.emulator import Emulator
+from pytest_ghseed.emulator.serve import serve_project
+from pytest_ghseed.models import FetchParams
+from pytest_ghseed.projects import resolve_project
+from tests.contracts.conftest import REPO, TOKEN, Served, random_token
 
 GH = shutil.which("gh")
 pytestmark = [
@@ -89,3 +96,39 @@ def test_gh_pr_diff_prints_the_diff_built_from_the_recorded_patches(served: Serv
     ).text
     assert "diff --git" in out and not out.lstrip().startswith("{")
     assert out.strip() == direct.strip()
+
+
+@pytest.fixture(scope="module")
+def served_graphql(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``ghseed serve`` of a GraphQL crawl of the module's emulator (patches through REST)."""
+    cache_dir = tmp_path_factory.mktemp("serve-graphql")
+    project = resolve_project(REPO)
+    result = seed.ensure(
+        project,
+        cache_dir,
+        FetchParams(max_prs=None),
+        options=seed.FetchOptions(base_url=emulator.base_url, tokens=[TOKEN], api="graphql"),
+    )
+    store = ProjectStore(cache_dir, project.folder)
+    with serve_project(store) as server:
+        yield Served(server, result.snapshot, store)
+
+
+@pytest.mark.parametrize("recording", ["served", "served_graphql"])
+def test_gh_pr_list_lists_the_recorded_pull_requests(
+    recording: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """`gh pr list` (GraphQL) lists the open PRs by default, and every recorded PR with --state all."""
+    served: Served = request.getfixturevalue(recording)
+    where = ["--repo", f"github.localhost/{REPO}"]
+
+    def listed(*args: str) -> list[tuple[int, str, str]]:
+        out = gh(served, tmp_path, "pr", "list", *where, *args)
+        rows = [line.split("\t") for line in out.splitlines() if line.strip()]
+        return [(int(row[0]), row[1], row[2]) for row in rows]
+
+    newest_first = sorted(served.snapshot.prs, key=lambda pr: (pr.created_at, pr.number), reverse=True)
+    expected = [(pr.number, pr.title, pr.head_ref) for pr in newest_first]
+    assert listed("--state", "all", "--limit", "200") == expected
+    opened = [(pr.number, pr.title, pr.head_ref) for pr in newest_first if pr.state == "open"]
+    assert listed() == opened[:30]

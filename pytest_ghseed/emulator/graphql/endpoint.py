@@ -39,7 +39,8 @@ def serve_graphql(handler: _Handler) -> None:
         return
     request_id = emu._request_id()
     token = handler._token()
-    user = emu.tokens.get(token) if token is not None else None
+    # ``ghseed serve`` takes any token (config.any_token_user); GraphQL has no anonymous access.
+    user = emu.tokens.get(token, emu.config.any_token_user) if token is not None else None
     now = time.time()
     log = LogRecord(now, token or "", "POST", LOG_PATH, 0)
     if user is None:
@@ -125,6 +126,8 @@ def _serve(handler: _Handler, user: str, raw: bytes, request_id: str, log: LogRe
         request, dict(emu.projects), lambda cost: emu.limiter.charge_graphql(user, time.time(), cost)
     )
     quota = answer.quota or emu.limiter.graphql_quota(user, time.time())
-    emu._stats.record(log._replace(status=answer.status), resource=None, points=answer.charged)
+    emu._stats.record(
+        log._replace(status=answer.status), resource=None, points=answer.charged, pulls=answer.pulls
+    )
     handler._send(answer.status, json.dumps(answer.body), quota, request_id, resource="graphql")
     emu.limiter.told_graphql(user, quota, time.time())

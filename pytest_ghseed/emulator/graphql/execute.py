@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -56,6 +56,8 @@ class Answer:
     body: dict[str, Any]
     charged: int
     quota: Quota | None = None
+    #: Pull requests the answer holds, read by number: ``owner/name#number`` -> times.
+    pulls: Mapping[str, int] = field(default_factory=dict)
 
 
 #: Charge this many points; the budget after it, or None when fewer points remain (nothing charged).
@@ -129,7 +131,7 @@ def run(request: Request, projects: Mapping[str, Project], charge: Charge) -> An
         body["data"] = result.data
     if errors:
         body["errors"] = errors
-    return Answer(200, body, points, quota)
+    return Answer(200, body, points, quota, dict(context.served.pulls))
 
 
 def _errors(*errors: dict[str, Any]) -> Answer:

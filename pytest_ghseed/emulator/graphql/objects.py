@@ -17,7 +17,7 @@ from pytest_ghseed.defaults import FILES_CAP
 from pytest_ghseed.emulator.data import Project, RawPull, node_id
 from pytest_ghseed.emulator.graphql.paging import Connection, GitHubError, Served, connection
 from pytest_ghseed.emulator.synthetic import pool_user
-from pytest_ghseed.graphql_mapping import MERGEABLE_STATE, PATCH_STATUS, graphql_login, pull_state
+from pytest_ghseed.graphql.mapping import MERGEABLE_STATE, PATCH_STATUS, graphql_login, pull_state
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -69,6 +69,9 @@ class ActorNode:
         self.databaseId = data.get("id")
         self.id = data.get("node_id") or node_id(self.typename, int(data.get("id") or 0))
         self.url = data.get("html_url") or f"https://github.com/{self.login}"
+        # A user's profile name: the simple user objects of pull requests do not carry it, so it is
+        # null unless recorded (as GitHub answers for a user who set none).
+        self.name = data.get("name")
 
 
 def actor(data: JSON | None) -> ActorNode | None:
@@ -213,6 +216,12 @@ class PullNode:
         self.baseRefOid = base.get("sha", "")
         self.headRefName = head.get("ref", "")
         self.headRefOid = head.get("sha", "")
+        # The head repository: null once it is deleted (REST: "repo": null), and so is its owner.
+        same = head_repo.get("full_name") == base_repo.get("full_name") and head_repo
+        self.headRepository = (
+            RepositoryNode(project) if same else RepositoryNode.of(head_repo) if head_repo else None
+        )
+        self.headRepositoryOwner = actor(head_repo.get("owner")) if head_repo else None
         self.additions = int(detail.get("additions", 0))
         self.deletions = int(detail.get("deletions", 0))
         self.changedFiles = int(detail.get("changed_files", len(raw.files)))
@@ -367,15 +376,15 @@ _PULL_ORDERS: dict[str, Callable[[JSON], float]] = {
 class RepositoryNode:
     """``Repository``."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project | None, repo: JSON | None = None) -> None:
         self._project = project
-        repo = project.repo
-        self.id = repo.get("node_id") or node_id("Repository", project.repo_id)
-        self.databaseId = project.repo_id
+        repo = project.repo if project is not None else repo or {}
+        self.id = repo.get("node_id") or node_id("Repository", int(repo.get("id") or 0))
+        self.databaseId = int(repo.get("id") or 0)
         self.name = repo["name"]
-        self.nameWithOwner = project.full_name
+        self.nameWithOwner = repo["full_name"]
         self.owner = ActorNode(repo["owner"])
-        self.url = repo.get("html_url") or f"https://github.com/{project.full_name}"
+        self.url = repo.get("html_url") or f"https://github.com/{self.nameWithOwner}"
         self.description = repo.get("description")
         self.homepageUrl = repo.get("homepage") or None
         self.isPrivate = bool(repo.get("private", False))
@@ -389,6 +398,11 @@ class RepositoryNode:
         self.forkCount = int(repo.get("forks_count", 0))
         branch = repo.get("default_branch")
         self.defaultBranchRef = RefNode(branch) if branch else None
+
+    @classmethod
+    def of(cls, repo: JSON) -> RepositoryNode:
+        """Another repository (a fork a pull request comes from): its fields, none of its pull requests."""
+        return cls(None, repo)
 
     def pullRequests(
         self,
@@ -404,7 +418,10 @@ class RepositoryNode:
         value = _PULL_ORDERS[order["field"]]
         sign = -1 if order["direction"] == "DESC" else 1
         chosen: list[tuple[list[Any], RawPull]] = []
-        for raw in self._project.pulls():
+        project = self._project
+        if project is None:
+            return connection(info, [], lambda raw: raw, **page)
+        for raw in project.pulls():
             detail = raw.detail
             merged = bool(detail.get("merged", detail.get("merged_at") is not None))
             if states and pull_state(str(detail["state"]), merged) not in states:
@@ -421,16 +438,19 @@ class RepositoryNode:
         return connection(
             info,
             [raw for _, raw in chosen],
-            lambda raw: PullNode(self._project, raw),
+            lambda raw: PullNode(project, raw),
             keys=[key for key, _ in chosen],
             **page,
         )
 
     def pullRequest(self, info: Info, number: int) -> PullNode:
-        raw = self._project.pull(number)
-        if raw is None:
+        project = self._project
+        raw = project.pull(number) if project is not None else None
+        if raw is None or project is None:
             raise GitHubError("NOT_FOUND", f"Could not resolve to a PullRequest with the number of {number}.")
-        return PullNode(self._project, raw)
+        served: Served = info.context.served
+        served.pulls[f"{project.full_name}#{number}"] += 1
+        return PullNode(project, raw)
 
 
 class QueryRoot:

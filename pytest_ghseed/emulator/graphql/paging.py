@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,11 @@ class GitHubError(Exception):
 
 @dataclass
 class Served:
-    """Nodes returned by the connections of one query (what the timeout knob measures)."""
+    """What one query returned: nodes of its connections (what the timeout knob measures), and the
+    pull requests it read by number (``owner/name#number``: the stats show what a crawl read twice)."""
 
     nodes: int = 0
+    pulls: Counter[str] = field(default_factory=Counter)
 
 
 def encode_cursor(key: Key) -> str:

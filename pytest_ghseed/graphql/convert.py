@@ -15,17 +15,20 @@ Where GraphQL and REST differ, the models come out as REST's would:
 - GraphQL has no file patch and no previous filename: both None.
 - review comments come in threads; REST lists them by ascending id, and so do the models.
 - GraphQL pages through every commit, REST stops at 250: ``commits_cap=250`` gives REST's list and
-  ``commits_truncated``; the default keeps them all.
+  ``commits_truncated``; the default keeps them all. A :class:`PullAssembly` given ``caps`` does not
+  even ask for what lies past them.
+- with ``files`` given (REST's ``/files``, which has the patches), they replace GraphQL's.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_ghseed.fetch.graphql_queries import LEAVES, MAX_PAGE, Overflow, OverflowKind
-from pytest_ghseed.graphql_mapping import REST_FILE_STATUS, bot_login_from_email, rest_login, rest_pull_state
+from pytest_ghseed.graphql.mapping import REST_FILE_STATUS, bot_login_from_email, rest_login, rest_pull_state
+from pytest_ghseed.graphql.queries import LEAVES, MAX_PAGE, Overflow, OverflowKind
 from pytest_ghseed.models import (
     Commit,
     FileChange,
@@ -144,16 +147,20 @@ def _list(node: JSON, name: str) -> JSON:
     return value
 
 
-def pull_request_from_graphql(node: JSON, *, commits_cap: int | None = None) -> PullRequest:
+def pull_request_from_graphql(
+    node: JSON, *, commits_cap: int | None = None, files: Sequence[FileChange] | None = None
+) -> PullRequest:
     """``PullRequest.from_github``'s GraphQL twin, from a *complete* PR node (every list whole).
 
     ``reviewThreads`` lists the threads as ``nodes`` (or ``edges``) with their ``comments``.
+    ``files``: the PR's files from elsewhere (REST, with patches); then the node needs none.
     """
     commits_list = _list(node, "commits")
     commits = tuple(commit_from_graphql(n["commit"]) for n in commits_list["nodes"])
     if commits_cap is not None:
         commits = commits[:commits_cap]
-    files = tuple(file_from_graphql(n) for n in _list(node, "files")["nodes"])
+    if files is None:
+        files = tuple(file_from_graphql(n) for n in _list(node, "files")["nodes"])
     threads = _thread_nodes(_list(node, "reviewThreads"))
     review_comments = sorted(
         (review_comment_from_graphql(c) for thread in threads for c in thread["comments"]["nodes"]),
@@ -195,7 +202,7 @@ def pull_request_from_graphql(node: JSON, *, commits_cap: int | None = None) -> 
         html_url=str(node.get("url", "")),
         reviews=tuple(review_from_graphql(n) for n in _list(node, "reviews")["nodes"]),
         commits=commits,
-        files=files,
+        files=tuple(files),
         review_comments=tuple(review_comments),
         issue_comments=tuple(issue_comment_from_graphql(n) for n in comments_list["nodes"]),
         commits_truncated=commits_total > len(commits),
@@ -223,6 +230,8 @@ class _Part:
     after: str | None = None
     before: str | None = None
     done: bool = False
+    #: Items wanted at most (GitHub's REST cap, which the snapshot keeps): nothing past it is asked.
+    cap: int | None = None
 
     @property
     def nodes(self) -> list[Any]:
@@ -233,6 +242,11 @@ class _Part:
         return self.total - len(self.front) - len(self.back)
 
     def take(self, connection: JSON, *, backward: bool = False, asked: int | None = None) -> None:
+        if not any(key in connection for key in ("nodes", "edges", "pageInfo")):
+            # Its count alone (a list that was empty when planned): read from the start if it has items.
+            self.total = int(connection.get("totalCount", 0))
+            self.done = self.total == 0
+            return
         nodes = list(connection.get("nodes") or [edge["node"] for edge in connection.get("edges") or ()])
         self.total = int(connection.get("totalCount", len(nodes)))
         info = connection.get("pageInfo") or {}
@@ -250,18 +264,39 @@ class _Part:
                 self.done = True
         if self.back and self.gap <= 0:
             self.done = True
+        if self.cap is not None and len(self.front) >= self.cap:
+            self.done = True
 
-    def next_pages(self, number: int, kind: OverflowKind, *, both_ends: bool) -> list[Overflow]:
-        """The pages that continue this list: one forward page, plus a backward one while it is long."""
+    def next_pages(
+        self, number: int, kind: OverflowKind, *, both_ends: bool, page: int = MAX_PAGE
+    ) -> list[Overflow]:
+        """The pages that continue this list: one forward page, plus a backward one while it is long.
+
+        ``page``: the most items a page asks (smaller for a server that times out)."""
         if self.done:
             return []
         gap = self.gap
         # More pages but no more counted (the list grew meanwhile): a full page.
-        size = min(MAX_PAGE, gap) if gap > 0 else MAX_PAGE
+        size = min(page, gap) if gap > 0 else page
+        if self.cap is not None:
+            size = max(1, min(size, self.cap - len(self.front)))
+            # Read from the end only when the end lies within the cap.
+            both_ends = both_ends and self.total <= self.cap
         pages = [Overflow(number, kind, after=self.after, first=size, before=self.before)]
-        if both_ends and gap > MAX_PAGE:
-            pages.append(Overflow(number, kind, before=self.before, last=min(MAX_PAGE, gap - MAX_PAGE)))
+        if both_ends and gap > page:
+            pages.append(Overflow(number, kind, before=self.before, last=min(page, gap - page)))
         return pages
+
+    def rounds_left(self, page: int = MAX_PAGE) -> int:
+        """Queries in a row this list still needs, one page forward (and one backward) per query."""
+        if self.done:
+            return 0
+        gap = self.gap if self.gap > 0 else page
+        if self.cap is not None:
+            gap = min(gap, max(0, self.cap - len(self.front)))
+            if self.total > self.cap:
+                return math.ceil(gap / page)
+        return math.ceil(gap / (2 * page)) if not self.back and gap > page else math.ceil(gap / page)
 
     def whole(self) -> dict[str, Any]:
         return {"totalCount": self.total, "nodes": self.nodes}
@@ -274,13 +309,20 @@ class _Thread:
 
 
 class PullAssembly:
-    """One pull request being put together from its first page and its overflow pages."""
+    """One pull request being put together from its first page and its overflow pages.
 
-    def __init__(self, node: JSON) -> None:
+    ``leaves``: the lists asked of GraphQL (without ``files`` when REST brings them, with patches);
+    ``caps``: the most items wanted of a list (``{"commits": 250}``: REST's list, no page past it).
+    """
+
+    def __init__(
+        self, node: JSON, *, leaves: Sequence[str] = LEAVES, caps: Mapping[str, int] | None = None
+    ) -> None:
         self.number = int(node["number"])
+        self.leaves = tuple(leaves)
         self._node = {key: value for key, value in node.items() if key not in (*LEAVES, "reviewThreads")}
-        self._parts = {name: _Part() for name in LEAVES}
-        for name in LEAVES:
+        self._parts = {name: _Part(cap=(caps or {}).get(name)) for name in self.leaves}
+        for name in self.leaves:
             self._parts[name].take(_list(node, name))
         self._threads: list[_Thread] = []
         self._threads_part = _Part()
@@ -288,6 +330,9 @@ class PullAssembly:
 
     def _take_threads(self, connection: JSON) -> None:
         edges = connection.get("edges")
+        if not any(key in connection for key in ("edges", "nodes", "pageInfo")):
+            self._threads_part.take(connection)  # the count alone: threads read from the start, if any
+            return
         if edges is None:
             msg = f"pull request #{self.number}: reviewThreads must be asked with edges (their cursors)"
             raise ValueError(msg)
@@ -297,22 +342,26 @@ class PullAssembly:
             self._threads.append(_Thread(edge.get("cursor"), comments))
         self._threads_part.take({**connection, "nodes": [None] * len(edges)})
 
-    def pending(self) -> list[Overflow]:
+    def pending(self, page: int = MAX_PAGE) -> list[Overflow]:
         """The overflow pages needed next: per sub-list one forward page (and one from its end while
-        more than two pages remain of a leaf list); threads and their comments forward only."""
+        more than two pages remain of a leaf list); threads and their comments forward only.
+
+        ``page``: the most items a page asks (smaller for a server that times out)."""
         wanted: list[Overflow] = []
-        for name in LEAVES:
-            wanted += self._parts[name].next_pages(self.number, name, both_ends=True)  # type: ignore[arg-type]
-        wanted += self._threads_part.next_pages(self.number, "reviewThreads", both_ends=False)
+        for name in self.leaves:
+            wanted += self._parts[name].next_pages(self.number, name, both_ends=True, page=page)  # type: ignore[arg-type]
+        wanted += self._threads_part.next_pages(self.number, "reviewThreads", both_ends=False, page=page)
         for index, thread in enumerate(self._threads):
-            for page in thread.comments.next_pages(self.number, "threadComments", both_ends=False):
+            for page_ in thread.comments.next_pages(
+                self.number, "threadComments", both_ends=False, page=page
+            ):
                 before = self._threads[index - 1].cursor if index else None
                 wanted.append(
                     Overflow(
                         self.number,
                         "threadComments",
-                        after=page.after,
-                        first=page.first,
+                        after=page_.after,
+                        first=page_.first,
                         thread_after=before,
                         thread_index=index,
                     )
@@ -323,6 +372,16 @@ class PullAssembly:
     def complete(self) -> bool:
         """Whether every sub-list is whole."""
         return not self.pending()
+
+    def rounds_left(self, page: int = MAX_PAGE) -> int:
+        """Queries in a row this PR still needs (its longest list decides)."""
+        parts = [*self._parts.values(), self._threads_part, *(t.comments for t in self._threads)]
+        return max((part.rounds_left(page) for part in parts), default=0)
+
+    @property
+    def changed_files(self) -> int:
+        """GitHub's count of the PR's changed files (``changedFiles``)."""
+        return int(self._node.get("changedFiles") or 0)
 
     def add(self, item: Overflow, answer: JSON | None) -> None:
         """Take the answer (the ``o<i>`` value of ``overflow_query``) to ``item``, one of :meth:`pending`."""
@@ -343,7 +402,7 @@ class PullAssembly:
     def node(self) -> dict[str, Any]:
         """The PR node with every list as collected so far (``nodes`` and ``totalCount``)."""
         node = dict(self._node)
-        for name in LEAVES:
+        for name in self.leaves:
             node[name] = self._parts[name].whole()
         node["reviewThreads"] = {
             "totalCount": self._threads_part.total,
@@ -351,12 +410,17 @@ class PullAssembly:
         }
         return node
 
-    def build(self, *, commits_cap: int | None = None) -> PullRequest:
-        """The ``PullRequest``; only once :attr:`complete`."""
+    def build(
+        self, *, commits_cap: int | None = None, files: Sequence[FileChange] | None = None
+    ) -> PullRequest:
+        """The ``PullRequest``; only once :attr:`complete`. ``files``: from REST, when not asked here."""
         if not self.complete:
             msg = f"pull request #{self.number} still needs {len(self.pending())} overflow page(s)"
             raise ValueError(msg)
-        return pull_request_from_graphql(self.node(), commits_cap=commits_cap)
+        if files is None and "files" not in self.leaves:
+            msg = f"pull request #{self.number}: its files were not asked of GraphQL; pass them (from REST)"
+            raise ValueError(msg)
+        return pull_request_from_graphql(self.node(), commits_cap=commits_cap, files=files)
 
 
 def assemblies(nodes: Sequence[JSON | None]) -> list[PullAssembly]:
