@@ -39,7 +39,7 @@ from typing import Any
 
 from pytest_ghseed._files import append_durably, aside_path, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
-from pytest_ghseed.secrets import TOKEN_PATTERN, redact
+from pytest_ghseed.secrets import TOKEN_PATTERN, Scrubber, redact
 
 __all__ = [
     "FORMAT_VERSION",
@@ -146,6 +146,8 @@ class Checkpoint:
     #: What loading repaired or moved aside, one sentence each, for the caller to show the user.
     notes: list[str] = field(default_factory=list)
     save_every: int = DEFAULT_SAVE_EVERY
+    #: What every record passes through before it is appended (the cache's scrubber), if anything.
+    scrubber: Scrubber | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _plan_set: frozenset[int] = field(default=frozenset(), init=False, repr=False)
     # Every valid number in the log, planned or not: a re-pinned plan may pick them up again.
@@ -165,16 +167,19 @@ class Checkpoint:
     # -- loading -----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, repo: str, params: Mapping[str, Any]) -> Checkpoint:
+    def open(
+        cls, path: Path, *, repo: str, params: Mapping[str, Any], scrubber: Scrubber | None = None
+    ) -> Checkpoint:
         """Resume the checkpoint at ``path`` if it is for ``repo`` and ``params``, else start fresh.
 
         Raises :class:`CheckpointMismatch` when the file is for another repository or other
         parameters, and :class:`~pytest_ghseed.errors.SecretLeakError` when ``params`` hold a token.
+        ``scrubber``: see :attr:`Checkpoint.scrubber`.
         """
         path = Path(path)
         norm = _normalize_params(params)
         _refuse_tokens({"repo": repo, "params": norm}, path)
-        fresh = cls(path=path, repo=repo, params=norm)
+        fresh = cls(path=path, repo=repo, params=norm, scrubber=scrubber)
         log = fresh.log_path
         try:
             raw = path.read_bytes()
@@ -214,6 +219,7 @@ class Checkpoint:
             list_cursor=state["list_cursor"],
             last_updated=state["last_updated"],
             planned_at=state.get("planned_at") if isinstance(state.get("planned_at"), str) else None,
+            scrubber=scrubber,
         )
         cp._load_log(set(state["fetched"]))
         return cp
@@ -296,8 +302,12 @@ class Checkpoint:
             self.fetched = self._logged & self._plan_set
             self._save_locked()
 
-    def record_pr(self, number: int, data: Mapping[str, Any]) -> None:
-        """Append one fetched PR to the data log (durably), then count it as fetched."""
+    def record_pr(self, number: int, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Append one fetched PR to the data log (durably), then count it as fetched.
+
+        Returns the data as stored: ``data`` itself, or a scrubbed copy when the scrubber replaced a
+        secret in it (the caller then uses that copy, so that what it returns equals what is on disk).
+        """
         if not _is_pr_number(number):
             msg = f"a pull-request number is a positive int, got {number!r}"
             raise ValueError(msg)
@@ -306,6 +316,13 @@ class Checkpoint:
         except (TypeError, ValueError) as exc:
             msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
             raise ValueError(msg) from exc
+        stored: Mapping[str, Any] = data
+        if self.scrubber is not None:
+            # The one scan of this record: the exact line about to be appended.
+            cleaned = self.scrubber.clean(line, self.log_path)
+            if cleaned is not line:
+                line = cleaned
+                stored = json.loads(cleaned)["data"]
         payload = (line + "\n").encode("utf-8")
         with self._lock:
             if self.plan is None:
@@ -326,6 +343,7 @@ class Checkpoint:
             self._unsaved += 1
             if self._unsaved >= self.save_every:
                 self._save_locked()
+        return stored
 
     def mark_completed(self) -> None:
         """Record that every planned PR is fetched, and save."""
@@ -353,11 +371,12 @@ class Checkpoint:
                 raise RuntimeError(msg)
             return [n for n in self.plan if n not in self.fetched]
 
-    def iter_pr_data(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """``(number, data)`` of every fetched PR, in plan order; a PR logged twice yields its last data."""
+    def iter_pr_data(self, numbers: Iterable[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(number, data)`` of every fetched PR (of ``numbers`` only, if given), in plan order; a PR
+        logged twice yields its last data."""
         latest: dict[int, dict[str, Any]] = {}
         with self._lock:
-            fetched = set(self.fetched)
+            fetched = set(self.fetched) if numbers is None else self.fetched & set(numbers)
             order = list(self.plan) if self.plan is not None else None
             try:
                 with self.log_path.open("rb") as f:

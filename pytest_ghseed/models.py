@@ -21,7 +21,7 @@ import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_ORDER, DEFAULT_STATE, PullOrder, PullState
 
@@ -345,27 +345,29 @@ class IssueComment:
 
 
 _Item = TypeVar("_Item", Review, Commit, FileChange, ReviewComment, IssueComment)
+_Model = TypeVar("_Model")
 
 
-def _compile_constructor(cls: type[_Item]) -> Callable[..., _Item]:
-    """A constructor for a frozen slotted dataclass that sets its slots directly.
+def compile_constructor(cls: type[_Model]) -> Callable[..., _Model]:
+    """A constructor for a frozen slotted dataclass that sets its slots directly (also used by
+    ``cache.codec``, which builds every model of a derived snapshot with one).
 
     It does what the generated ``__init__`` does (same parameters, same result) without one
     ``object.__setattr__`` call per field, which frozen dataclasses pay: loading a snapshot builds tens of
     thousands of these objects, and this halves that cost. Generated with ``exec`` as dataclasses do.
     """
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]  # any dataclass
     body = "".join(f"    set_{name}(obj, {name})\n" for name in names)
     source = f"def construct({', '.join(names)}):\n    obj = new(cls)\n{body}    return obj\n"
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
     namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
     exec(source, namespace)
-    constructor: Callable[..., _Item] = namespace["construct"]
+    constructor: Callable[..., _Model] = namespace["construct"]
     return constructor
 
 
 _CONSTRUCTORS: dict[type, Callable[..., Any]] = {
-    kind: _compile_constructor(kind) for kind in (Review, Commit, FileChange, ReviewComment, IssueComment)
+    kind: compile_constructor(kind) for kind in (Review, Commit, FileChange, ReviewComment, IssueComment)
 }
 
 
@@ -659,7 +661,7 @@ class FetchParams:
             and wanted.max_prs <= self.max_prs
         )
 
-    def wants(self, pr: PullRequest) -> bool:
+    def wants(self, pr: Selectable) -> bool:
         """Whether ``pr`` matches the state and created range (not the count)."""
         if self.state != "all" and pr.state != self.state:
             return False
@@ -676,6 +678,30 @@ class FetchParams:
             since=parse_datetime(data.get("since")),
             until=parse_datetime(data.get("until")),
         )
+
+
+class Selectable(Protocol):
+    """What a selection looks at: a pull request, or an index entry standing for one."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+_Selected = TypeVar("_Selected", bound=Selectable)
+
+
+def choose(prs: Sequence[_Selected], params: FetchParams) -> list[_Selected]:
+    """The PRs that ``params`` asks for, by number: state, created range, the N most recent or oldest."""
+    chosen = sorted((pr for pr in prs if params.wants(pr)), key=lambda pr: pr.number)
+    if params.max_prs is not None and len(chosen) > params.max_prs:
+        chosen = chosen[-params.max_prs :] if params.order == "recent" else chosen[: params.max_prs]
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,9 +745,7 @@ class Snapshot:
 
     def select(self, params: FetchParams) -> Snapshot:
         """The PRs that ``params`` asks for (state, created range, the N most recent or oldest)."""
-        prs = sorted((pr for pr in self.prs if params.wants(pr)), key=lambda pr: pr.number)
-        if params.max_prs is not None and len(prs) > params.max_prs:
-            prs = prs[-params.max_prs :] if params.order == "recent" else prs[: params.max_prs]
+        prs = choose(self.prs, params)
         if len(prs) == len(self.prs) and self.params == params:
             return self
         return Snapshot(

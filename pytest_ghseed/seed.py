@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_ghseed.cache.metadata import Metadata
-from pytest_ghseed.cache.store import ProjectStore, dump_json
+from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
 from pytest_ghseed.models import FetchParams, Repository, Snapshot
@@ -39,6 +38,7 @@ from pytest_ghseed.settings import Project
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.cache.derived import CachedSnapshot
     from pytest_ghseed.fetch.fetcher import FetchedPull, FetchResult
 
 Source = Literal["cache", "fetched", "refreshed"]
@@ -106,7 +106,11 @@ def ensure(
         if fresh_since is not None and record_mode in ("all", "new_episodes"):
             notes: list[str] = []
             cached = load_cached(store, notes)
-            if cached is not None and cached.recorded_at >= fresh_since and covered_by(store, cached, params):
+            if (
+                cached is not None
+                and last_checked(store, cached) >= fresh_since
+                and covered_by(store, cached, params)
+            ):
                 # Another worker of this session has just fetched it.
                 return SeedResult(
                     snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes)
@@ -136,21 +140,23 @@ def _ensure_locked(
             raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
     if cached is not None and covered_by(store, cached, params):
-        stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
+        age = (_now() - last_checked(store, cached)).total_seconds()
+        stale = max_age is not None and age >= max_age
         if mode == "new_episodes" or stale:
             if stale:
                 notes.append(f"the cache is older than max_age ({max_age:.0f}s): refreshing")
-            result = refresh(project, store, cached, options, on_event=on_event)
+            result = refresh(project, store, cached.full(), options, on_event=on_event)
             return dataclasses.replace(
                 result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
             )
         return _from_cache(cached, params, notes, project, store)
-    result = fetch_and_save(project, store, params, options, on_event=on_event, previous=cached)
+    previous = cached.full() if cached is not None else None
+    result = fetch_and_save(project, store, params, options, on_event=on_event, previous=previous)
     return dataclasses.replace(result, notes=(*notes, *result.notes))
 
 
 def _from_cache(
-    cached: Snapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
+    cached: CachedSnapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
 ) -> SeedResult:
     if not covered_by(store, cached, params):
         notes.append(
@@ -168,7 +174,13 @@ def _metadata_or_none(store: ProjectStore) -> Metadata | None:
         return None
 
 
-def covered_selections(store: ProjectStore, snapshot: Snapshot) -> tuple[FetchParams, ...]:
+def last_checked(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> datetime:
+    """When the cached data was last known to match GitHub: recorded, or found unchanged by a refresh."""
+    metadata = _metadata_or_none(store)
+    return metadata.last_checked if metadata is not None else snapshot.recorded_at
+
+
+def covered_selections(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> tuple[FetchParams, ...]:
     """The selections whose PRs are all in ``snapshot`` (fetched at some point, then merged in).
 
     A selection that found fewer PRs than its ``max_prs`` was recorded as "every PR" of its state and
@@ -178,7 +190,7 @@ def covered_selections(store: ProjectStore, snapshot: Snapshot) -> tuple[FetchPa
     return metadata.selections if metadata is not None else (snapshot.params,)
 
 
-def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> bool:
+def covered_by(store: ProjectStore, snapshot: Snapshot | CachedSnapshot, params: FetchParams) -> bool:
     """Whether ``snapshot`` holds every PR that ``params`` selects."""
     return any(selection.covers(params) for selection in covered_selections(store, snapshot))
 
@@ -201,17 +213,23 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
 # -- reading the cache, and healing it -------------------------------------------------------------------
 
 
-def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
+def load_cached(store: ProjectStore, notes: list[str]) -> CachedSnapshot | None:
     """The cached snapshot; rebuilt from the cassettes if it is corrupt or missing; None if there is none.
 
     The metadata file is written last, so it marks a finished recording: cassettes without it are
     the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
     A corrupt file is quarantined (moved aside; the note says where), never deleted.
+
+    Read through the derived snapshot (``cache.derived``): the pull requests are built when a
+    selection asks for them, and only those it keeps.
     """
+    from pytest_ghseed.cache import derived
+
     if not store.is_ours():
         return None
+    snapshot: CachedSnapshot | None
     try:
-        snapshot = store.read_snapshot()
+        snapshot = derived.load(store)
     except MissingFile:
         snapshot = None
     except CorruptFile as exc:
@@ -247,7 +265,7 @@ def load_cached(store: ProjectStore, notes: list[str]) -> Snapshot | None:
         notes.append(f"rebuilding from the cassettes failed: {exc}")
         return None
     notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(rebuilt.prs)} PRs)")
-    return rebuilt
+    return derived.CachedSnapshot.of(rebuilt)
 
 
 def _quarantined(store: ProjectStore, exc: CorruptFile) -> str:
@@ -339,7 +357,12 @@ def refresh(
     *,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> SeedResult:
-    """Fetch what changed since ``cached`` was recorded, revalidating by ETag, and save the merge."""
+    """Fetch what changed since ``cached`` was last checked, revalidating by ETag, and save the merge.
+
+    Found nothing new: only ``metadata.json`` is written (the time of this check, and ETags GitHub
+    renewed), the snapshot and the cassettes stay byte for byte as they were. Found changes: the
+    snapshot, the metadata, the changed PRs' cassettes and this refresh's listing shards are written.
+    """
     known = _previous_pulls(store, cached)
     covered = covered_selections(store, cached)
     notes: list[str] = []
@@ -352,20 +375,37 @@ def refresh(
         own_checkpoint=True,
         notes=notes,
         on_event=on_event,
-        updated_since=cached.recorded_at - _REFRESH_OVERLAP,
+        updated_since=last_checked(store, cached) - _REFRESH_OVERLAP,
         previous=known,
         known_repository=_known_repository(store, cached),
     )
     merged = {pr.number: pr for pr in cached.prs}
+    unchanged = result.repository == cached.repository and all(
+        merged.get(pr.number) == pr for pr in result.prs
+    )
     merged.update({pr.number: pr for pr in result.prs})
+    pr_etags = {n: pull.etags for n, pull in known.items()}
+    pr_etags.update(result.etags)
+    if unchanged:
+        return _finish(
+            project,
+            store,
+            cached,
+            result,
+            base_url,
+            recorder,
+            pr_etags,
+            covered,
+            "refreshed",
+            notes,
+            checked_at=result.started_at,
+        )
     snapshot = Snapshot(
         repository=result.repository,
         recorded_at=result.started_at,
         prs=tuple(merged[n] for n in sorted(merged)),
         params=cached.params,
     )
-    pr_etags = {n: pull.etags for n, pull in known.items()}
-    pr_etags.update(result.etags)
     return _finish(
         project, store, snapshot, result, base_url, recorder, pr_etags, covered, "refreshed", notes
     )
@@ -382,9 +422,17 @@ def _finish(
     covered: tuple[FetchParams, ...],
     source: Source,
     notes: list[str],
+    *,
+    checked_at: datetime | None = None,
 ) -> SeedResult:
-    """Save what a crawl produced, then drop its checkpoint, and say how it went."""
-    saved = _save(project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered)
+    """Save what a crawl produced, then drop its checkpoint, and say how it went.
+
+    ``checked_at``: the crawl found ``snapshot`` (the cached one) unchanged at that moment; only the
+    metadata is written.
+    """
+    saved = _save(
+        project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered, checked_at
+    )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
         result.checkpoint.discard()
@@ -414,7 +462,9 @@ def _crawl(
     from pytest_ghseed.fetch.fetcher import fetch_pulls
 
     with github_endpoint(project, options) as (base_url, tokens):
-        recorder = CassetteRecorder(store.cassette_dir, tokens)
+        # A refresh holds its listing answers until it finds a change: finding none, it writes nothing.
+        hold = fetch_options.get("updated_since") is not None
+        recorder = CassetteRecorder(store.cassette_dir, tokens, hold_listing=hold)
         result = _fetch_resetting_foreign_checkpoint(
             checkpoint_path,
             own_checkpoint=own_checkpoint,
@@ -429,7 +479,7 @@ def _crawl(
                 max_wait=options.max_wait,
                 on_event=on_event,
                 sink=recorder,
-                record_filter=recorder.scrub_record,
+                scrubber=recorder.scrubber,
                 **fetch_options,
             ),
         )
@@ -488,14 +538,13 @@ def _save(
     pr_etags: dict[int, dict[str, str]],
     repository_etag: str | None,
     covered: tuple[FetchParams, ...],
+    checked_at: datetime | None = None,
 ) -> Snapshot:
-    """Scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
-    text = dump_json(snapshot.to_dict()).decode("utf-8")
-    scrubbed = recorder.scrubber.scrub(text)
-    if scrubbed != text:
-        # Token-shaped text in a PR body: the stored (and returned) data is the scrubbed one, as in the cassettes.
-        snapshot = Snapshot.from_dict(json.loads(scrubbed))
-    recorder.scrubber.check(scrubbed, store.snapshot_path)
+    """Write snapshot and metadata (or, with ``checked_at``, the metadata alone), scrubbed as written.
+
+    The store passes every piece through the recorder's scrubber on its way to the file: token-shaped
+    text in a PR body is stored (and returned) scrubbed, as in the cassettes.
+    """
     metadata = Metadata.describe(
         project.name,
         snapshot,
@@ -504,8 +553,10 @@ def _save(
         repository_etag=repository_etag,
         covered=covered,
     )
-    store.save(snapshot, metadata, scrubbed.encode("utf-8"))
-    return snapshot
+    if checked_at is not None:
+        store.save_metadata(metadata.checked(checked_at), recorder.scrubber)
+        return snapshot
+    return store.save(snapshot, metadata, recorder.scrubber)
 
 
 def _now() -> datetime:

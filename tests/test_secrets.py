@@ -13,6 +13,7 @@ import pytest
 
 from pytest_ghseed.cache.cassettes import CassetteRecorder, load_interactions
 from pytest_ghseed.cache.inspect import scan_secrets
+from pytest_ghseed.cache.layout import listing_shard
 from pytest_ghseed.checkpoint import Checkpoint
 from pytest_ghseed.errors import SecretLeakError
 from pytest_ghseed.fetch.ratelimit import decide
@@ -56,8 +57,7 @@ def record_one(tmp_path: Path, body: str) -> str:
     """Record one exchange whose body holds ``body``; return the cassette's stored body."""
     recorder = CassetteRecorder(tmp_path, secrets=[])
     recorder(Exchange("GET", "https://api.github.com/repos/a/b", {}, 200, {"content-type": "json"}, body))
-    recorder.flush_listing()
-    (interaction,) = load_interactions(tmp_path / "listing.json.gz")
+    (interaction,) = load_interactions(tmp_path / f"{listing_shard(1)}.json.gz")
     return interaction.body
 
 

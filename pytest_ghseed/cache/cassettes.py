@@ -6,16 +6,22 @@ fetcher hands every exchange to a ``CassetteRecorder`` (under a lock), and the r
 with vcrpy's own serializer API (``vcr.serialize.serialize``, ``vcr.request.Request``): the files
 are vcrpy cassettes, loadable by ``vcr.use_cassette`` in a user's own test.
 
-Sharded (see ``layout``: the listing, and one cassette per pull request) so that each file is
-written once per finished unit of work: a kill loses nothing that the checkpoint counts as done.
+Sharded (see ``layout``: one shard per listing answer, and one cassette per pull request) so that each
+file is written once, when its unit of work is finished: a kill loses nothing that the checkpoint
+counts as done, and memory holds no more than the answers of the pull requests in flight. A listing
+answer (the repository, a page of the pull-request list or of a repository-wide comment list) is
+written the moment it arrives, to a new shard of its own: nothing is read back and rewritten, so the
+listing of a 5,000-PR crawl costs no more memory than one page. A refresh holds its listing answers
+until it finds a change (``hold_listing``), and drops them if it finds none.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
 behind that choice). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
 them without vcrpy's replay machinery (whose matching is O(n^2)).
 
 Scrubbing, in depth: request headers are limited to what identifies the request (never
-``Authorization``); cookies are dropped; the ``secrets`` module's ``Scrubber`` replaces the pool's
-token values (raw and base64) and token-shaped strings in URLs, headers and bodies; then its leak
-guard checks the exact text about to be written and refuses to save.
+``Authorization``); cookies are dropped; then the ``secrets`` module's ``Scrubber.clean`` takes the
+exact text about to be written, once: it replaces the pool's token values (raw, JSON-escaped and
+base64) and token-shaped strings in URLs, headers and bodies, proves the result clean, or refuses to
+save.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
 from pytest_ghseed._files import atomic_write_bytes
-from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
+from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, listing_sequence, listing_shard, pr_shard
 from pytest_ghseed.errors import CorruptFile
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
@@ -99,40 +105,81 @@ class Interaction:
 
 
 class CassetteRecorder:
-    """Collect exchanges from many threads; write each shard when its unit of work is finished."""
+    """Collect exchanges from many threads; write each shard when its unit of work is finished.
 
-    def __init__(self, cassette_dir: Path, secrets: Iterable[Token | str | None]) -> None:
+    ``hold_listing``: keep listing answers in memory until ``flush_listing`` (then write them and
+    every later one as it arrives) or ``discard_listing`` (a refresh that changed nothing).
+    """
+
+    def __init__(
+        self, cassette_dir: Path, secrets: Iterable[Token | str | None], *, hold_listing: bool = False
+    ) -> None:
         self.cassette_dir = cassette_dir
         self.scrubber = Scrubber(secrets)
         self._lock = threading.Lock()
         self._pending: dict[str, list[Exchange]] = {}
+        self._hold = hold_listing
+        self._held: list[Exchange] = []
+        self._next_listing: int | None = None
         self.recorded = 0
 
     def __call__(self, exchange: Exchange) -> None:
+        shard = shard_of(exchange.url)
         with self._lock:
-            self._pending.setdefault(shard_of(exchange.url), []).append(exchange)
-
-    def scrub_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A checkpoint record with secrets scrubbed like the cassettes (it lives in the cache folder)."""
-        text = json.dumps(record, ensure_ascii=False)
-        scrubbed = self.scrubber.scrub(text)
-        if scrubbed == text:
-            return record
-        cleaned: dict[str, Any] = json.loads(scrubbed)
-        return cleaned
+            if shard != LISTING_SHARD:
+                self._pending.setdefault(shard, []).append(exchange)
+                return
+            if self._hold:
+                self._held.append(exchange)
+                return
+            name = self._allocate_listing()
+        # Written before the request returns to the fetcher: whatever it builds on this answer
+        # (a pinned plan, comments of a PR the checkpoint will count as done) is on disk first.
+        self._write(name, [exchange])
 
     def flush_pr(self, number: int) -> None:
+        """Write the pending exchanges of pull request ``number`` (appended to its cassette)."""
         self.flush(pr_shard(number))
 
+    def discard_pr(self, number: int) -> None:
+        """Forget the pending exchanges of pull request ``number`` (its cassette already holds its data)."""
+        with self._lock:
+            self._pending.pop(pr_shard(number), None)
+
     def flush_listing(self) -> None:
-        self.flush(LISTING_SHARD)
+        """Write the held listing answers (one shard) and, from now on, each one as it arrives."""
+        with self._lock:
+            held, self._held, self._hold = self._held, [], False
+            name = self._allocate_listing() if held else None
+        if name is not None:
+            self._write(name, held)
+
+    def discard_listing(self) -> None:
+        """Forget the held listing answers: a refresh that found nothing new writes no cassette."""
+        with self._lock:
+            self._held = []
 
     def flush(self, name: str) -> None:
         """Append the pending exchanges of one shard to its cassette file (atomically)."""
         with self._lock:
             exchanges = self._pending.pop(name, [])
-        if not exchanges:
-            return
+        if exchanges:
+            self._write(name, exchanges)
+
+    def _allocate_listing(self) -> str:
+        """The next listing shard's name (called under the lock): one more than the highest on disk."""
+        if self._next_listing is None:
+            try:
+                names = [p.name for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}")]
+            except OSError:
+                names = []
+            sequences = [n for n in map(listing_sequence, names) if n is not None]
+            self._next_listing = max(sequences, default=0) + 1
+        name = listing_shard(self._next_listing)
+        self._next_listing += 1
+        return name
+
+    def _write(self, name: str, exchanges: list[Exchange]) -> None:
         path = self.cassette_dir / f"{name}{SHARD_SUFFIX}"
         requests: list[Request] = []
         responses: list[dict[str, Any]] = []
@@ -141,30 +188,34 @@ class CassetteRecorder:
             requests.extend(old_requests)
             responses.extend(old_responses)
         for exchange in exchanges:
-            request, response = self._to_vcr(exchange)
+            request, response = _to_vcr(exchange)
             requests.append(request)
             responses.append(response)
         text = serialize({"requests": requests, "responses": responses}, _CompactJson)
-        self.scrubber.check(text, path)
+        # The one scan: the exact text about to be written.
+        text = self.scrubber.clean(text, path)
         atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
         with self._lock:
             self.recorded += len(exchanges)
 
-    def _to_vcr(self, exchange: Exchange) -> tuple[Request, dict[str, Any]]:
-        scrub = self.scrubber.scrub
-        request_headers = {
-            k: scrub(v) for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
-        }
-        request = Request(exchange.method, scrub(exchange.url), None, request_headers)
-        response_headers = {
-            k: [scrub(v)] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
-        }
-        response = {
-            "status": {"code": exchange.status, "message": _STATUS_TEXT.get(exchange.status, "")},
-            "headers": response_headers,
-            "body": {"string": scrub(exchange.body).encode("utf-8")},
-        }
-        return request, response
+
+def _to_vcr(exchange: Exchange) -> tuple[Request, dict[str, Any]]:
+    """An exchange as vcrpy's request and response, with only the headers worth keeping (unscrubbed:
+    the writer scrubs the serialized text as a whole)."""
+    request_headers = {
+        k: v for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
+    }
+    request = Request(exchange.method, exchange.url, None, request_headers)
+    response_headers = {
+        k: [v] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
+    }
+    response = {
+        "status": {"code": exchange.status, "message": _STATUS_TEXT.get(exchange.status, "")},
+        "headers": response_headers,
+        # A str: vcrpy's serializer writes it as it is (bytes would be decoded again).
+        "body": {"string": exchange.body},
+    }
+    return request, response
 
 
 #: A cassette inflates to at most this many times its compressed size (real ones: about 12x), and

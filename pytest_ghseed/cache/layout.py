@@ -7,11 +7,18 @@ Layout of ``<cache_dir>/<project>/``::
     metadata.json                what was recorded and how (``Metadata``), written last
     checkpoint.json              progress of an unfinished fetch (+ checkpoint.prs.jsonl, its data log)
     refresh-checkpoint.json      progress of an unfinished refresh (+ its data log)
-    cassettes/listing.json.gz    the repository and the pull-request list pages
+    cassettes/listing-000001.json.gz  one answer of the listing (the repository, a page of the pull-
+                                      request list or of a repository-wide comment list), each in its
+                                      own shard, numbered in the order they arrived
     cassettes/pr-000042.json.gz  every request of pull request #42
 
-The lock that lets one process at a time write a project lives outside the cache dir (which users
-commit), in the system's temporary folder. Nothing here reads or writes file contents except the tag.
+Caches recorded by 0.1 have one ``cassettes/listing.json.gz`` instead (every listing answer, appended
+run after run); it is read as the first, oldest listing shard.
+
+Two things live outside the cache dir (which users commit), in the system's temporary folder, per
+user: the lock that lets one process at a time write a project, and the derived snapshot files
+(``derived``: a binary copy of a snapshot, keyed by its content hash, for fast partial reads).
+Nothing here reads or writes file contents except the tag.
 """
 
 from __future__ import annotations
@@ -41,15 +48,32 @@ REFRESH_CHECKPOINT = "refresh-checkpoint.json"
 CASSETTES = "cassettes"
 #: Cassette shards: gzip-compressed vcrpy JSON cassettes.
 SHARD_SUFFIX = ".json.gz"
+#: The one listing shard of caches recorded by 0.1 (read as the oldest listing shard).
 LISTING_SHARD = "listing"
 _PR_SHARD = re.compile(r"^pr-(\d{1,12})\.json\.gz$")
+_LISTING_SHARD = re.compile(r"^listing(?:-(\d{1,12}))?\.json\.gz$")
 #: The lock folder's name in the temporary folder (one per user: see ``lock_dir``).
 LOCK_FOLDER = "pytest-ghseed-locks"
+#: The derived snapshots' folder name in the temporary folder (one per user: see ``derived_dir``).
+DERIVED_FOLDER = "pytest-ghseed-derived"
 
 
 def pr_shard(number: int) -> str:
     """The shard (file stem) holding pull request ``number``'s traffic: ``pr-000042``."""
     return f"pr-{number:06d}"
+
+
+def listing_shard(sequence: int) -> str:
+    """The shard (file stem) of the ``sequence``-th listing answer: ``listing-000001``."""
+    return f"{LISTING_SHARD}-{sequence:06d}"
+
+
+def listing_sequence(file_name: str) -> int | None:
+    """The arrival number of a listing shard file (0 for 0.1's single ``listing.json.gz``), else None."""
+    match = _LISTING_SHARD.match(file_name)
+    if match is None:
+        return None
+    return int(match.group(1)) if match.group(1) is not None else 0
 
 
 def shard_number(file_name: str) -> int | None:
@@ -92,6 +116,16 @@ def lock_dir() -> Path:
     """The folder of lock files: per user (another user's locks are none of ours), in the temp folder."""
     user = _user_key()
     return Path(tempfile.gettempdir()) / f"{LOCK_FOLDER}-{user}"
+
+
+def derived_dir() -> Path:
+    """The folder of derived snapshot files: per user, in the temp folder (never in the cache dir)."""
+    return Path(tempfile.gettempdir()) / f"{DERIVED_FOLDER}-{_user_key()}"
+
+
+def derived_key(snapshot: Path) -> str:
+    """A short name for a snapshot file's place (its absolute path): derived files of one place share it."""
+    return hashlib.sha256(str(snapshot.resolve()).encode("utf-8")).hexdigest()[:16]
 
 
 def _user_key() -> str:
@@ -152,6 +186,7 @@ class ProjectLayout:
 
     @property
     def listing(self) -> Path:
+        """0.1's single listing shard (newer caches have one shard per listing answer)."""
         return self.shard(LISTING_SHARD)
 
     def shard(self, stem: str) -> Path:
@@ -161,12 +196,21 @@ class ProjectLayout:
         return self.shard(pr_shard(number))
 
     def cassettes(self) -> list[Path]:
-        """Every cassette of the project, the listing first, then by pull-request number."""
+        """Every cassette of the project: the listing shards in arrival order, then by pull-request number."""
         try:
             found = [p for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}") if p.is_file()]
         except OSError:
             return []
-        return sorted(found, key=lambda p: (p.name != self.listing.name, p.name))
+
+        def order(path: Path) -> tuple[int, int, str]:
+            sequence = listing_sequence(path.name)
+            return (1, 0, path.name) if sequence is None else (0, sequence, path.name)
+
+        return sorted(found, key=order)
+
+    def listing_shards(self) -> list[Path]:
+        """The listing shards, oldest first."""
+        return [p for p in self.cassettes() if listing_sequence(p.name) is not None]
 
     @property
     def lock(self) -> Path:

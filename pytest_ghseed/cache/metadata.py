@@ -2,7 +2,9 @@
 
 Written last of a project's files, so its presence means the snapshot beside it is whole. Typed
 fields: the ETags of each pull request's resources (for free 304 revalidation in a refresh), the
-repository's own ETag, and every selection (fetch parameters) whose pull requests are all recorded.
+repository's own ETag, every selection (fetch parameters) whose pull requests are all recorded, and
+when GitHub was last asked (``checked_at``): a refresh that finds nothing new writes only that, so
+the snapshot and the cassettes stay byte for byte as they were.
 
 Older files (0.1.0) kept every ETag in one string-keyed ``etags`` dict with the repository's under the
 key ``"repository"``; they are still read.
@@ -43,6 +45,8 @@ class Metadata:
     covered: tuple[FetchParams, ...] = ()
     #: The PR numbers in the snapshot, so that a rebuild from the cassettes takes exactly these.
     numbers: tuple[int, ...] = ()
+    #: When a refresh last found the data unchanged on GitHub (None: never since ``recorded_at``).
+    checked_at: datetime | None = None
 
     @classmethod
     def describe(
@@ -86,6 +90,15 @@ class Metadata:
         """The covered selections (at least the recorded parameters)."""
         return self.covered or (self.params,)
 
+    @property
+    def last_checked(self) -> datetime:
+        """When the data was last known to match GitHub: the later of recording and checking."""
+        return max(self.recorded_at, self.checked_at) if self.checked_at is not None else self.recorded_at
+
+    def checked(self, when: datetime) -> Metadata:
+        """This metadata, checked against GitHub at ``when`` (found unchanged)."""
+        return dataclasses.replace(self, checked_at=when)
+
     def age_seconds(self, now: datetime | None = None) -> float:
         current = now or datetime.now(UTC)
         return (current - self.recorded_at).total_seconds()
@@ -104,6 +117,7 @@ class Metadata:
             "repository_etag": self.repository_etag,
             "covered": [selection.to_dict() for selection in self.selections],
             "numbers": list(self.numbers),
+            "checked_at": format_datetime(self.checked_at),
         }
 
     @classmethod
@@ -123,6 +137,8 @@ class Metadata:
         if not isinstance(numbers, list):
             msg = "numbers must be a list of pull-request numbers"
             raise TypeError(msg)
+        checked = data.get("checked_at")
+        checked_at = None if checked is None else parse_datetime(_text(data, "checked_at"))
         return cls(
             project=_text(data, "project"),
             repository=_text(data, "repository"),
@@ -136,6 +152,7 @@ class Metadata:
             repository_etag=repository_etag,
             covered=tuple(FetchParams.from_dict(_mapping(c, "covered")) for c in covered),
             numbers=tuple(_whole(n, "numbers") for n in numbers),
+            checked_at=checked_at,
         )
 
 

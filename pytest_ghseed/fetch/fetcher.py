@@ -6,17 +6,22 @@ created-since/until range. The numbers are pinned in the checkpoint before any d
 so a resumed run fetches exactly the same set even if pull requests were opened meanwhile.
 
 Phase 2 fetches, per pull request, the detail and the sub-lists GitHub has data for: a sub-list whose
-count in the detail is 0 is skipped (reviews have no count, so they are always asked). Each finished
-pull request is appended to the checkpoint at once: a kill loses only the ones in flight.
+count in the detail is 0 is skipped (reviews have no count, so they are always asked). Comments come
+from the repository-wide lists where that is cheaper (``comments``), their pages fetched in the same
+worker pool as the pull requests. Each finished pull request is appended to the checkpoint at once: a
+kill loses only the ones in flight.
+
+Unchanged data is not written again: a pull request that a revalidation (ETags, 304) or a new answer
+finds equal to the previous recording leaves its cassette as it is, and the sink may hold the
+listing's traffic until something changed (a refresh that finds nothing writes no cassette).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +31,7 @@ from pytest_ghseed.checkpoint import Checkpoint
 from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
 from pytest_ghseed.errors import FetchError, NotFound
 from pytest_ghseed.fetch.client import GitHubClient, Response, probe_tokens
+from pytest_ghseed.fetch.comments import RepositoryComments
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.fetch.tokens import FetchCancelled, TokenPool
 from pytest_ghseed.models import (
@@ -34,11 +40,10 @@ from pytest_ghseed.models import (
     PullRequest,
     Repository,
     ReviewComment,
-    format_datetime,
     parse_datetime,
 )
 from pytest_ghseed.progress import EventKind, ProgressEvent
-from pytest_ghseed.secrets import Token, tokens_from_env
+from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 from pytest_ghseed.traffic import TrafficSink
 
 #: The checkpoint record of a planned PR that GitHub no longer has.
@@ -94,7 +99,6 @@ class Fetcher:
         workers: int = DEFAULT_WORKERS,
         on_event: Callable[[ProgressEvent], None] | None = None,
         sink: TrafficSink | None = None,
-        record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         if workers < 1:
             msg = f"workers must be at least 1, got {workers}"
@@ -105,15 +109,17 @@ class Fetcher:
         self.checkpoint = checkpoint
         self.workers = workers
         self.sink = sink
-        #: Applied to each PR's record before it is written to the checkpoint (the cache scrubs secrets).
-        self.record_filter = record_filter
         self._on_event = on_event
         self._done = 0
         self._total = 0
         self._lock = threading.Lock()
         # Filled by a fresh plan: creation times, and comments read through repository-wide lists.
         self._created: dict[int, datetime] = {}
-        self._bulk: dict[str, dict[int, list[Any]]] = {}
+        self._comments = RepositoryComments(
+            client, repo, on_note=lambda text: self._emit("note", message=text)
+        )
+        #: Whether this crawl found anything that differs from the previous recording (the sink writes then).
+        self._changed = False
 
     # -- the two phases --------------------------------------------------------------------------
 
@@ -132,6 +138,8 @@ class Fetcher:
         """
         started = datetime.now(UTC)
         repository, repository_etag = self.fetch_repository(known_repository)
+        if known_repository is None or (repository, repository_etag) != known_repository:
+            self._changed = True
         planned_now = self.checkpoint.plan is None
         if planned_now:
             if updated_since is None:
@@ -141,20 +149,27 @@ class Fetcher:
             self.checkpoint.set_plan(numbers, total_found)
         plan = list(self.checkpoint.plan or [])
         pending = self.checkpoint.pending()
+        page_tasks: list[Callable[[], None]] = []
         if planned_now and pending:
             # A refresh reads only the comments written or edited since the last recording.
-            self._bulk = self.prefetch_comments(pending, since=updated_since)
-        if self.sink is not None:
-            self.sink.flush_listing()
+            earliest = updated_since or min(
+                (self._created[n] for n in pending if n in self._created), default=None
+            )
+            if earliest is not None:
+                page_tasks = self._comments.start(len(pending), earliest)
         resumed = len(plan) - len(pending)
         self._total = len(plan)
         self._done = resumed
         self._emit("plan", message=f"{len(pending)} to fetch, {resumed} already in the checkpoint")
-        self._fetch_all(pending, previous or {})
+        fetched_now = self._fetch_all(pending, previous or {}, page_tasks)
         self.checkpoint.mark_completed()
         if self.sink is not None:
-            self.sink.flush_listing()
-        fetched = self._collect(plan)
+            # A crawl that changed nothing (a refresh of an unchanged repository) writes no cassette.
+            if self._changed:
+                self.sink.flush_listing()
+            else:
+                self.sink.discard_listing()
+        fetched = self._collect(plan, fetched_now)
         self._emit("done")
         return FetchResult(
             repository=repository,
@@ -221,54 +236,22 @@ class Fetcher:
                 chosen.append(int(item["number"]))
         return sorted(chosen), found
 
-    def prefetch_comments(
-        self, numbers: list[int], since: datetime | None = None
-    ) -> dict[str, dict[int, list[Any]]]:
-        """Read the planned PRs' comments through GitHub's repository-wide lists, grouped by PR.
-
-        One page holds 100 comments of any PR, where the per-PR endpoints cost one request per PR
-        that has comments: for a crawl of many PRs this saves most comment requests. The lists start
-        at the earliest planned PR's creation (``since``); a list that would take more pages than
-        half the PRs is abandoned (per-PR requests are then cheaper). A PR uses these comments only
-        if their number equals the count in its detail, so a comment added meanwhile is not missed.
-        """
-        earliest = since or min((self._created[n] for n in numbers if n in self._created), default=None)
-        if earliest is None:
-            return {}
-        budget = max(1, len(numbers) // 2)
-        found: dict[str, dict[int, list[Any]]] = {}
-        for name, path, link_key in _REPOSITORY_COMMENT_LISTS:
-            query = {
-                "sort": "created",
-                "direction": "asc",
-                "since": format_datetime(earliest),
-                "per_page": 100,
-            }
-            response = self.client.get(f"/repos/{self.repo}{path}", query)
-            grouped: dict[int, list[Any]] = {}
-            pages = 1
-            while True:
-                for comment in response.data or []:
-                    number = _linked_number(comment.get(link_key))
-                    if number is not None:
-                        grouped.setdefault(number, []).append(comment)
-                next_url = response.next_url
-                if next_url is None:
-                    found[name] = grouped
-                    break
-                if pages >= budget:
-                    break  # cheaper per PR: drop this list
-                response = self.client.get(next_url)
-                pages += 1
-        return found
-
     # -- phase 2 ---------------------------------------------------------------------------------
 
-    def _fetch_all(self, numbers: list[int], previous: Mapping[int, FetchedPull]) -> None:
+    def _fetch_all(
+        self,
+        numbers: list[int],
+        previous: Mapping[int, FetchedPull],
+        page_tasks: Sequence[Callable[[], None]] = (),
+    ) -> dict[int, FetchedPull]:
+        """Fetch ``numbers`` in the pool, after the comment pages (queued first: no PR waits on a page
+        that has not started); return what was fetched, by number."""
         if not numbers:
-            return
+            return {}
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ghseed-fetch") as pool:
-            futures = [pool.submit(self.fetch_pull, n, previous.get(n)) for n in numbers]
+            futures: list[Future[Any]] = [pool.submit(task) for task in page_tasks]
+            pulls = {n: pool.submit(self.fetch_pull, n, previous.get(n)) for n in numbers}
+            futures.extend(pulls.values())
             try:
                 done, _ = wait(futures, return_when=FIRST_EXCEPTION)
                 errors = [e for e in (f.exception() for f in done) if e is not None]
@@ -283,6 +266,8 @@ class Fetcher:
                     future.cancel()
                 if not all(f.done() for f in futures):
                     self.client.pool.cancel()
+        found = {number: future.result() for number, future in pulls.items()}
+        return {number: pull for number, pull in found.items() if pull is not None}
 
     def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull | None:
         """Fetch one pull request with its sub-lists and append it to the checkpoint.
@@ -297,6 +282,9 @@ class Fetcher:
         except NotFound:
             # Deleted since the plan was made (spam is removed, for one): noted and skipped, so that
             # a pinned plan cannot block every resume.
+            if self.sink is not None:
+                self.sink.discard_pr(number)
+            self._changed = True
             self.checkpoint.record_pr(number, {GONE: True})
             with self._lock:
                 self._done += 1
@@ -306,15 +294,23 @@ class Fetcher:
             fetched = previous
         else:
             fetched = self._fetch_sub_lists(number, detail_response, previous)
+        changed = previous is None or fetched.pr != previous.pr
         if self.sink is not None:
-            # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk.
-            self.sink.flush_pr(number)
+            # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk, and so
+            # is the listing's (its comments may come from the repository-wide lists). An unchanged
+            # PR's cassette already holds what gives its data: it is left as it is.
+            if changed:
+                self.sink.flush_listing()
+                self.sink.flush_pr(number)
+            else:
+                self.sink.discard_pr(number)
+        if changed:
+            self._changed = True
+        # The checkpoint scrubs what it writes; a PR whose text held a secret comes back scrubbed.
         record = fetched.to_record()
-        if self.record_filter is not None:
-            filtered = self.record_filter(record)
-            if filtered != record:
-                record, fetched = filtered, FetchedPull.from_record(filtered)
-        self.checkpoint.record_pr(number, record)
+        stored = self.checkpoint.record_pr(number, record)
+        if stored is not record:
+            fetched = FetchedPull.from_record(dict(stored))
         with self._lock:
             self._done += 1
         self._emit("pr_done")
@@ -337,16 +333,12 @@ class Fetcher:
             if count == 0:
                 raw[name] = []
                 continue
-            if name in self._bulk:
-                prefetched = self._bulk[name].get(number, [])
-                if previous is not None:
-                    # A refresh read only recent comments: add them to what was recorded before.
-                    merged = _merge_comments(getattr(previous.pr, name), prefetched)
-                    if len(merged) == count:
-                        kept[name] = merged
-                        continue
-                elif len(prefetched) == count:
-                    raw[name] = prefetched
+            prefetched = self._comments.take(name, number)
+            if prefetched is not None:
+                # A refresh read only recent comments: add them to what was recorded before.
+                merged = _merge_comments(getattr(previous.pr, name) if previous else (), prefetched)
+                if len(merged) == count:
+                    kept[name] = merged
                     continue
             url = (issues if name == "issue_comments" else pulls) + path
             page = self.client.get_all(url, etag=old_etags.get(name))
@@ -396,17 +388,22 @@ class Fetcher:
     def _after_range(self, created: datetime) -> bool:
         return self.params.until is not None and created > self.params.until
 
-    def _collect(self, plan: list[int]) -> list[FetchedPull]:
-        records = dict(self.checkpoint.iter_pr_data())
-        missing = [n for n in plan if n not in records]
-        plan = [n for n in plan if not records.get(n, {}).get(GONE)]
+    def _collect(self, plan: list[int], fetched_now: Mapping[int, FetchedPull]) -> list[FetchedPull]:
+        """Every planned PR: those fetched by this run as they are, the others from the checkpoint."""
+        earlier = {n for n in plan if n not in fetched_now}
+        records = dict(self.checkpoint.iter_pr_data(earlier)) if earlier else {}
+        missing = [n for n in earlier if n not in records]
         if missing:
             msg = (
                 f"the checkpoint lacks {len(missing)} planned pull requests of {self.repo} "
-                f"(first: #{missing[0]}) after the crawl; rerun to fetch them"
+                f"(first: #{min(missing)}) after the crawl; rerun to fetch them"
             )
             raise FetchError(msg)
-        return [FetchedPull.from_record(records[n]) for n in plan]
+        return [
+            fetched_now[n] if n in fetched_now else FetchedPull.from_record(records[n])
+            for n in plan
+            if n in fetched_now or not records[n].get(GONE)
+        ]
 
     def _emit(self, kind: EventKind, message: str = "") -> None:
         if self._on_event is None:
@@ -424,27 +421,13 @@ class Fetcher:
         )
 
 
-#: (PullRequest attribute, repository-wide list, the key that links a comment to its PR).
-_REPOSITORY_COMMENT_LISTS = (
-    ("review_comments", "/pulls/comments", "pull_request_url"),
-    ("issue_comments", "/issues/comments", "issue_url"),
-)
-_LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
-
-
-def _merge_comments(old: tuple[Any, ...], new_raw: list[Any]) -> tuple[Any, ...]:
+def _merge_comments(
+    old: Sequence[ReviewComment | IssueComment], new: Sequence[ReviewComment | IssueComment]
+) -> tuple[Any, ...]:
     """Recorded comments updated by newer recordings of the same comments (by id), oldest first."""
-    if not old and not new_raw:
-        return ()
-    kind = type(old[0]) if old else (ReviewComment if "pull_request_url" in new_raw[0] else IssueComment)
     by_id = {comment.id: comment for comment in old}
-    by_id.update({int(item["id"]): kind.from_github(item) for item in new_raw})
+    by_id.update({comment.id: comment for comment in new})
     return tuple(sorted(by_id.values(), key=lambda c: (c.created_at, c.id)))
-
-
-def _linked_number(url: object) -> int | None:
-    match = _LINKED_NUMBER.search(str(url or ""))
-    return int(match.group(1)) if match else None
 
 
 #: (PullRequest attribute, path under the PR, count key in the detail or None when GitHub gives none).
@@ -472,10 +455,14 @@ def fetch_pulls(
     updated_since: datetime | None = None,
     previous: Mapping[int, FetchedPull] | None = None,
     known_repository: tuple[Repository, str] | None = None,
-    record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    scrubber: Scrubber | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
-    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
+    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint.
+
+    ``scrubber``: what the checkpoint passes every record through before writing it (the cache's, so
+    that the checkpoint in the cache folder is scrubbed like the cassettes).
+    """
     token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
     probes = probe_tokens(base_url, token_list, policy=policy)
     pool = TokenPool(
@@ -485,7 +472,7 @@ def fetch_pulls(
         for note in pool.notes:
             on_event(ProgressEvent(kind="note", repo=full_name, message=note))
     client = GitHubClient(base_url, pool, policy=policy, recorder=sink)
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
+    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber)
     if on_event is not None:
         for note in checkpoint.notes:
             on_event(ProgressEvent(kind="note", repo=full_name, message=note))
@@ -497,6 +484,5 @@ def fetch_pulls(
         workers=workers,
         on_event=on_event,
         sink=sink,
-        record_filter=record_filter,
     )
     return fetcher.run(updated_since=updated_since, previous=previous, known_repository=known_repository)
