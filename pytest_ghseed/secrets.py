@@ -181,8 +181,9 @@ class Scrubber:
         forms: dict[str, str] = {}
         for value in self._raw:
             forms.setdefault(value, f"{label} ({mask(value)})")
-            # Writers scan serialized JSON, where a quote or a backslash in a value is escaped.
-            for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+            # Writers scan serialized JSON, where a quote or a backslash in a value is escaped: once in
+            # a snapshot or a checkpoint, twice in a cassette (a JSON body inside the cassette's JSON).
+            for escaped in _json_escaped(value):
                 forms.setdefault(escaped, f"{label}, JSON-escaped ({mask(value)})")
             for form in encoded_forms(value):
                 forms.setdefault(form, f"{label}, base64-encoded ({mask(value)})")
@@ -278,6 +279,15 @@ class Scrubber:
             if form in text:
                 text = text.replace(form, "<token>")
         return TOKEN_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+
+def _json_escaped(value: str) -> set[str]:
+    """``value`` as it appears inside JSON strings, escaped once and twice, ASCII-only or not."""
+    found: set[str] = set()
+    for ascii_only in (True, False):
+        once = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        found |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
+    return found - {value}
 
 
 #: Scrub-and-scan rounds before ``clean`` gives up (a secret inside the placeholder itself).

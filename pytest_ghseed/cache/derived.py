@@ -51,6 +51,10 @@ _SUFFIX = ".snap"
 _MEMO_SUFFIX = ".stat"
 #: An identity is remembered only when the file's change time is at least this old (seconds).
 _RACY_SECONDS = 3.0
+#: Derived files unused this long are deleted when another one is written (a file in use is touched
+#: at most once a day, so that it stays).
+_UNUSED_SECONDS = 14 * 86400
+_TOUCH_SECONDS = 86400
 
 
 class _Entry(NamedTuple):
@@ -151,8 +155,10 @@ def load(store: ProjectStore) -> CachedSnapshot:
     key = derived_key(source)
     digest = _remembered_digest(folder / f"{key}{_MEMO_SUFFIX}", identity)
     if digest is not None:
-        found = _open(folder / f"{key}-{digest[:32]}{_SUFFIX}", digest, store.read_snapshot)
+        path = folder / f"{key}-{digest[:32]}{_SUFFIX}"
+        found = _open(path, digest, store.read_snapshot)
         if found is not None:
+            _touch(path)
             return found
     raw = store.read_snapshot_bytes()
     digest = hashlib.sha256(raw).hexdigest()
@@ -339,12 +345,21 @@ def _remember(memo: Path, identity: tuple[int, ...], digest: str) -> None:
 
 
 def _forget_others(folder: Path, key: str, keep: Path) -> None:
-    """Delete the derived files of older contents of the same snapshot file."""
+    """Delete the derived files of older contents of the same snapshot file, and any unused for long."""
+    unused = time.time() - _UNUSED_SECONDS
     with contextlib.suppress(OSError):
-        for path in folder.glob(f"{key}-*{_SUFFIX}"):
-            if path != keep:
-                with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            stale = path.name.startswith(f"{key}-") and path.name.endswith(_SUFFIX) and path != keep
+            with contextlib.suppress(OSError):
+                if stale or (path != keep and path.stat().st_mtime < unused):
                     path.unlink()
+
+
+def _touch(path: Path) -> None:
+    """Mark a derived file as in use (at most once a day: a read should not write)."""
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > _TOUCH_SECONDS:
+            os.utime(path)
 
 
 __all__ = ["CachedSnapshot", "CorruptDerived", "load"]
