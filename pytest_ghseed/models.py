@@ -36,15 +36,56 @@ def bulk_loading() -> Iterator[None]:
     """Pause the cyclic garbage collector while a snapshot's objects are created.
 
     A snapshot is hundreds of thousands of small, acyclic objects (JSON values, then models); the
-    collector would otherwise scan the growing heap again and again while they are created.
+    collector would otherwise scan the growing heap again and again while they are created. Inside
+    ``long_lived`` the collector stays paused at the end: ``long_lived`` freezes the new objects first.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if enabled and _LONG_LIVED.active:
+            _LONG_LIVED.paused = True
+        elif enabled:
             gc.enable()
+
+
+@dataclass
+class _LongLived:
+    active: bool = False
+    #: A bulk load inside left the collector paused, for ``long_lived`` to resume after freezing.
+    paused: bool = False
+
+
+_LONG_LIVED = _LongLived()
+
+
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """Make objects that live until the process ends (a test session's snapshot) out of the collector's way.
+
+    A 5,000-PR snapshot is about 200,000 objects the cyclic collector would walk again in every full
+    collection of the session (measured: 1.2 s of a 200-test session; the first collection after the
+    load alone 0.12 s). What is garbage now is collected first (a small heap: before the load); a
+    bulk load inside leaves the collector paused; at the end everything alive is frozen (``gc.freeze``:
+    never walked again, still freed by reference counting) and the collector resumes. If nothing was
+    bulk-loaded (a fetch, which collects as it goes), garbage is collected once more before freezing.
+    The price: an object alive at that moment that later becomes part of a garbage cycle stays until
+    the process ends. Not nested; one thread at a time (the session loads under its lock).
+    """
+    if not gc.isenabled() or _LONG_LIVED.active:
+        yield
+        return
+    gc.collect()
+    _LONG_LIVED.active, _LONG_LIVED.paused = True, False
+    try:
+        yield
+    finally:
+        _LONG_LIVED.active = False
+        if not _LONG_LIVED.paused:
+            gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def parse_datetime(value: str | None) -> datetime | None:

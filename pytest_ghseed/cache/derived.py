@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import marshal
+import mmap
 import os
 import time
 import zlib
@@ -250,29 +250,33 @@ def _open(path: Path, digest: str, fallback: Callable[[], Snapshot]) -> CachedSn
         return None
 
 
-def _read_pulls(path: Path, entries: Sequence[_Entry]) -> Iterator[tuple[int, PullRequest]]:
-    """The pull requests of ``entries``, read from ``path``; ``CorruptDerived`` if one does not check out."""
+def _read_pulls(path: Path, entries: Sequence[_Entry]) -> dict[int, PullRequest]:
+    """The pull requests of ``entries``, read from ``path``; ``CorruptDerived`` if one does not check out.
+
+    Through ``mmap``: the blobs are decoded straight from the page cache, never copied into one big
+    bytes object first (for a full load that copy alone was 68 MB).
+    """
+    built: dict[int, PullRequest] = {}
     try:
-        with path.open("rb") as handle:
-            if len(entries) > 1 and _contiguous(entries):
-                # The whole run at once (a full load): one read instead of one per PR.
-                handle.seek(entries[0].offset)
-                data = handle.read(entries[-1].offset + entries[-1].length - entries[0].offset)
-                view, base = memoryview(data), entries[0].offset
-                blobs: Iterator[bytes | memoryview] = (
-                    view[e.offset - base : e.offset - base + e.length] for e in entries
-                )
-            else:
-                blobs = (_read_at(handle, entry) for entry in entries)
-            for entry, blob in zip(entries, blobs, strict=True):
-                if len(blob) != entry.length or zlib.crc32(blob) != entry.crc:
-                    raise CorruptDerived(path)
-                pr = codec.decode_pull(marshal.loads(blob))
-                if pr.number != entry.number:
-                    raise CorruptDerived(path)
-                yield entry.number, pr
-    except (OSError, ValueError, EOFError, TypeError, IndexError, OverflowError) as exc:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                for entry in entries:
+                    blob = view[entry.offset : entry.offset + entry.length]
+                    try:
+                        if len(blob) != entry.length or zlib.crc32(blob) != entry.crc:
+                            raise CorruptDerived(path)
+                        pr = codec.decode_pull(marshal.loads(blob))
+                    finally:
+                        blob.release()  # the map cannot close while a view of it is alive
+                    if pr.number != entry.number:
+                        raise CorruptDerived(path)
+                    built[entry.number] = pr
+            finally:
+                view.release()
+    except (OSError, ValueError, EOFError, TypeError, IndexError, OverflowError, BufferError) as exc:
         raise CorruptDerived(path) from exc
+    return built
 
 
 class CorruptDerived(Exception):
@@ -282,16 +286,6 @@ class CorruptDerived(Exception):
         super().__init__(f"derived snapshot {path} is unusable")
         with contextlib.suppress(OSError):
             path.unlink()
-
-
-def _read_at(handle: Any, entry: _Entry) -> bytes:
-    handle.seek(entry.offset)
-    data: bytes = handle.read(entry.length)
-    return data
-
-
-def _contiguous(entries: Sequence[_Entry]) -> bool:
-    return all(a.offset + a.length == b.offset for a, b in itertools.pairwise(entries))
 
 
 def _shared_strings(value: Any, seen: dict[str, str]) -> Any:
