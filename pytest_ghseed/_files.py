@@ -69,8 +69,11 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
     fsync_dir(path.parent)
 
 
-def append_durably(path: Path, payload: bytes) -> None:
-    """Append one record and fsync it: once this returns, the record survives a crash."""
+def append_durably(path: Path, payload: bytes) -> int:
+    """Append one record and fsync it: once this returns, the record survives a crash.
+
+    Returns the offset where the record starts (callers that append under one lock can read it back).
+    """
     created = not path.exists()
     if created:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,9 +81,11 @@ def append_durably(path: Path, payload: bytes) -> None:
     with path.open("ab") as handle:
         handle.write(payload)
         handle.flush()
+        end = handle.tell()
         os.fsync(handle.fileno())
     if created:
         fsync_dir(path.parent)
+    return end - len(payload)
 
 
 def aside_path(path: Path, kind: str = "corrupt") -> Path:

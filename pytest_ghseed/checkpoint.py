@@ -153,6 +153,8 @@ class Checkpoint:
     # Every valid number in the log, planned or not: a re-pinned plan may pick them up again.
     _logged: set[int] = field(default_factory=set, init=False, repr=False)
     _unsaved: int = field(default=0, init=False, repr=False)
+    # Where this process appended each PR's line: (offset, length) in the data log.
+    _spans: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -312,7 +314,15 @@ class Checkpoint:
             msg = f"a pull-request number is a positive int, got {number!r}"
             raise ValueError(msg)
         try:
-            line = json.dumps({"number": number, "data": dict(data)}, ensure_ascii=False, allow_nan=False)
+            # Compact with sorted keys: ``{"data":<data>,"number":N}``, so ``stored_text`` can hand the
+            # data's text back exactly as ``json.dumps`` with those settings writes it.
+            line = json.dumps(
+                {"data": dict(data), "number": number},
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+                sort_keys=True,
+            )
         except (TypeError, ValueError) as exc:
             msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
             raise ValueError(msg) from exc
@@ -332,7 +342,7 @@ class Checkpoint:
                 msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
                 raise ValueError(msg)
             try:
-                append_durably(self.log_path, payload)
+                offset = append_durably(self.log_path, payload)
             except OSError as exc:
                 msg = (
                     f"cannot append PR #{number} to {self.log_path}: {exc}; check free space and permissions"
@@ -340,6 +350,7 @@ class Checkpoint:
                 raise CacheError(msg) from exc
             self._logged.add(number)
             self.fetched.add(number)
+            self._spans[number] = (offset, len(payload))
             self._unsaved += 1
             if self._unsaved >= self.save_every:
                 self._save_locked()
@@ -370,6 +381,28 @@ class Checkpoint:
                 msg = "pending() before set_plan(): there is no plan to compare with yet"
                 raise RuntimeError(msg)
             return [n for n in self.plan if n not in self.fetched]
+
+    def stored_text(self, number: int) -> str | None:
+        """The JSON text of the data this process last appended for PR ``number`` (as scrubbed and
+        written: compact, sorted keys), read back from the log; None if this process appended none.
+
+        Lets the snapshot reuse what was serialized and scanned once instead of doing both again.
+        """
+        with self._lock:
+            span = self._spans.get(number)
+        if span is None:
+            return None
+        offset, length = span
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                line = log.read(length).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        head, tail = '{"data":', f',"number":{number}}}\n'
+        if not (line.startswith(head) and line.endswith(tail)):
+            return None  # not the line this process wrote (the log was repaired or replaced)
+        return line[len(head) : -len(tail)]
 
     def iter_pr_data(self, numbers: Iterable[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(number, data)`` of every fetched PR (of ``numbers`` only, if given), in plan order; a PR

@@ -31,7 +31,7 @@ from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RecordMode
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
-from pytest_ghseed.models import FetchParams, Repository, Snapshot
+from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.secrets import Token, tokens_from_env
 from pytest_ghseed.settings import Project
@@ -431,7 +431,16 @@ def _finish(
     metadata is written.
     """
     saved = _save(
-        project, store, snapshot, base_url, recorder, pr_etags, result.repository_etag, covered, checked_at
+        project,
+        store,
+        snapshot,
+        base_url,
+        recorder,
+        pr_etags,
+        result.repository_etag,
+        covered,
+        checked_at,
+        written=_written_by_checkpoint(result),
     )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
@@ -539,6 +548,8 @@ def _save(
     repository_etag: str | None,
     covered: tuple[FetchParams, ...],
     checked_at: datetime | None = None,
+    *,
+    written: Callable[[PullRequest], str | None] | None = None,
 ) -> Snapshot:
     """Write snapshot and metadata (or, with ``checked_at``, the metadata alone), scrubbed as written.
 
@@ -556,7 +567,25 @@ def _save(
     if checked_at is not None:
         store.save_metadata(metadata.checked(checked_at), recorder.scrubber)
         return snapshot
-    return store.save(snapshot, metadata, recorder.scrubber)
+    return store.save(snapshot, metadata, recorder.scrubber, written)
+
+
+def _written_by_checkpoint(result: FetchResult) -> Callable[[PullRequest], str | None] | None:
+    """A PR's JSON as the crawl's checkpoint wrote it (serialized and scanned once), for the snapshot."""
+    from pytest_ghseed.fetch.fetcher import FetchedPull
+
+    checkpoint = result.checkpoint
+    if checkpoint is None:
+        return None
+    fetched = {pr.number: pr for pr in result.prs}
+
+    def written(pr: PullRequest) -> str | None:
+        if fetched.get(pr.number) is not pr:
+            return None  # not this crawl's PR (kept from the previous recording): serialized anew
+        text = checkpoint.stored_text(pr.number)
+        return FetchedPull.pr_text(text, result.etags.get(pr.number, {})) if text is not None else None
+
+    return written
 
 
 def _now() -> datetime:

@@ -161,3 +161,16 @@ def test_metadata_without_a_check_time_still_loads_and_a_bad_one_is_refused() ->
     assert Metadata.from_dict(metadata.checked(later).to_dict()).last_checked == later
     with pytest.raises(TypeError, match="checked_at"):
         Metadata.from_dict({**data, "checked_at": 5})
+
+
+def test_the_snapshot_reuses_the_checkpoints_text_and_is_byte_for_byte_canonical(
+    emulator_factory: Any, tmp_path: Path
+) -> None:
+    """PR texts come from the checkpoint's lines (serialized and scanned once): the file equals dump_json."""
+    from pytest_ghseed.cache.store import dump_json
+
+    emu = emulator_factory(n_prs=24, extremes=True)
+    result = ensure(PROJECT, tmp_path, ALL, options=options(emu))
+    store = ProjectStore(tmp_path, PROJECT.folder)
+    assert store.snapshot_path.read_bytes() == dump_json(result.snapshot.to_dict())
+    assert store.read_snapshot() == result.snapshot

@@ -218,7 +218,7 @@ def test_the_snapshot_is_written_piece_by_piece_as_the_same_bytes_and_scrubbed(t
     snapshot = Snapshot(
         repository=Repository(full_name="a/b", id=1), recorded_at=prs[0].created_at, prs=tuple(prs)
     )
-    assert "".join(piece for _, piece in snapshot_json_pieces(snapshot)).encode() == dump_json(
+    assert "".join(piece for _, piece, _ in snapshot_json_pieces(snapshot)).encode() == dump_json(
         snapshot.to_dict()
     )
     store = ProjectStore(tmp_path, "a__b")

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,13 +165,23 @@ class ProjectStore:
             raise _write_error(self.path, exc) from exc
         return self.path
 
-    def save(self, snapshot: Snapshot, metadata: Metadata, scrubber: Scrubber | None = None) -> Snapshot:
+    def save(
+        self,
+        snapshot: Snapshot,
+        metadata: Metadata,
+        scrubber: Scrubber | None = None,
+        written: Callable[[PullRequest], str | None] | None = None,
+    ) -> Snapshot:
         """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole.
 
         The snapshot is written as it is serialized, one pull request at a time (the whole text of a
         5,000-PR snapshot is 80 MB, and its dicts several times that). With a ``scrubber``, every
         piece passes its ``clean`` on the way to the file (the one scan for secrets); a pull request
         it changed is read back, so the snapshot returned is exactly the one on disk.
+
+        ``written``: a pull request's JSON (``dump_json(pr.to_dict())``) already serialized and scanned
+        by the same scrubber on its way to another file (the checkpoint), or None; such text is
+        written as it is, not serialized and scanned a second time.
         """
         scrubbed: dict[int, PullRequest] = {}
         # Pieces meet at JSON punctuation, which no token contains: scanning them one by one is
@@ -179,8 +189,10 @@ class ProjectStore:
         by_piece = scrubber is None or not scrubber.spans(",{}[]")
 
         def chunks() -> Iterator[bytes]:
-            for pr, piece in snapshot_json_pieces(snapshot):
-                if scrubber is not None:
+            for pr, piece, reused in snapshot_json_pieces(snapshot, written):
+                if reused:
+                    pass  # scanned when the checkpoint wrote it: the same bytes, the same scrubber
+                elif scrubber is not None:
                     cleaned = scrubber.clean(piece, self.snapshot_path)
                     if cleaned is not piece:
                         if pr is None:
@@ -255,11 +267,15 @@ def dump_json(data: Any, *, indent: int | None = None) -> bytes:
 _PRS_KEY = '"prs":[]'
 
 
-def snapshot_json_pieces(snapshot: Snapshot) -> Iterator[tuple[PullRequest | None, str]]:
-    """``dump_json(snapshot.to_dict())`` as text, piece by piece, each with its PR (None: the frame).
+def snapshot_json_pieces(
+    snapshot: Snapshot, written: Callable[[PullRequest], str | None] | None = None
+) -> Iterator[tuple[PullRequest | None, str, bool]]:
+    """``dump_json(snapshot.to_dict())`` as text, piece by piece: (its PR or None for the frame, the
+    text, whether the text came from ``written``).
 
     Joined, the pieces are exactly that text (the same sorted keys and separators); produced one
-    pull request at a time, they never hold the whole snapshot's text or dicts in memory.
+    pull request at a time, they never hold the whole snapshot's text or dicts in memory. ``written``
+    gives a PR's text already serialized elsewhere (see ``ProjectStore.save``).
     """
     empty = Snapshot(
         repository=snapshot.repository, recorded_at=snapshot.recorded_at, prs=(), params=snapshot.params
@@ -267,10 +283,14 @@ def snapshot_json_pieces(snapshot: Snapshot) -> Iterator[tuple[PullRequest | Non
     frame = dump_json(empty.to_dict()).decode("utf-8")
     # Keys are sorted, and a quote inside a string is escaped: the one unescaped '"prs":[]' is the key.
     head, tail = frame.split(_PRS_KEY, 1)
-    yield None, head + '"prs":['
+    yield None, head + '"prs":[', False
     for index, pr in enumerate(snapshot.prs):
-        yield pr, ("," if index else "") + dump_json(pr.to_dict()).decode("utf-8")
-    yield None, "]" + tail
+        text = written(pr) if written is not None else None
+        reused = text is not None
+        if text is None:
+            text = dump_json(pr.to_dict()).decode("utf-8")
+        yield pr, ("," if index else "") + text, reused
+    yield None, "]" + tail, False
 
 
 class _FrameChanged(Exception):

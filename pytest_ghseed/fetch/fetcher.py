@@ -19,6 +19,7 @@ listing's traffic until something changed (a refresh that finds nothing writes n
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -84,6 +85,22 @@ class FetchedPull:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> FetchedPull:
         return cls(pr=PullRequest.from_dict(record["pr"]), etags=dict(record.get("etags") or {}))
+
+    @staticmethod
+    def pr_text(record_text: str, etags: Mapping[str, str]) -> str | None:
+        """The pull request's JSON inside a record's compact, key-sorted text (``Checkpoint.stored_text``).
+
+        The record is ``{"etags":E,"pr":P}``: P is cut out by position, E recomputed; None when the text
+        is not of that shape (the caller serializes the PR itself then).
+        """
+        head = (
+            '{"etags":'
+            + json.dumps(dict(etags), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+            + ',"pr":'
+        )
+        if not (record_text.startswith(head) and record_text.endswith("}}")):
+            return None
+        return record_text[len(head) : -1]
 
 
 class Fetcher:

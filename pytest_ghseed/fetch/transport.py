@@ -1,0 +1,157 @@
+"""The HTTP transport under PyGithub's ``Requester``: one ``http.client`` keep-alive connection per thread.
+
+Why: PyGithub's default connection goes through requests and urllib3, which cost about 1.9 ms of CPU
+per request on this machine (session and environment merging, header parsing three times over,
+cookie jars); ``http.client`` straight costs 0.4 ms (``benchmarks/bench_fetch_cost.py``). A crawl
+sends four requests per pull request from eight threads under one GIL, so that difference was a
+third of the client's CPU. PyGithub still does everything above the socket (authentication, the
+base URL and Enterprise prefix, the same-host check of every URL it follows, rate-limit headers);
+this replaces only the object PyGithub calls its connection, per ``Requester`` (never globally).
+
+It does what the crawl needs of requests and no more: GET with keep-alive, gzip, timeouts, TLS
+verified against certifi's bundle as requests does (or ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``,
+or PyGithub's ``verify`` path). Whenever requests would do more, requests is kept: a proxy configured
+for the host (``HTTPS_PROXY``, ``NO_PROXY``...), or a PyGithub that no longer has the hook.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import ssl
+import urllib.request
+import zlib
+from typing import Any
+
+from github import Github
+
+#: PyGithub's per-instance attribute holding the connection class (name-mangled ``__connectionClass``).
+_HOOK = "_Requester__connectionClass"
+
+
+def install(gh: Github, base_url: str) -> bool:
+    """Make ``gh`` send its requests through ``LeanConnection``; False (requests kept) when it cannot."""
+    requester = gh.requester
+    scheme = base_url.split("://", 1)[0].lower()
+    if not hasattr(requester, _HOOK) or scheme not in ("http", "https") or _proxied(base_url):
+        return False
+    setattr(requester, _HOOK, LeanHTTPSConnection if scheme == "https" else LeanHTTPConnection)
+    return True
+
+
+def _proxied(base_url: str) -> bool:
+    """Whether requests would send this host's requests through a proxy (then requests keeps them)."""
+    proxies = urllib.request.getproxies()
+    scheme, _, rest = base_url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if not (proxies.get(scheme.lower()) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(host.split(":", 1)[0])
+
+
+class _Response:
+    """What PyGithub reads of an answer: ``status``, ``getheaders()``, ``read()`` (the text)."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], text: str) -> None:
+        self.status = status
+        self._headers = headers
+        self._text = text
+
+    def getheaders(self) -> list[tuple[str, str]]:
+        return self._headers
+
+    def read(self) -> str:
+        return self._text
+
+
+class LeanHTTPConnection:
+    """PyGithub's connection protocol (``request``, ``getresponse``, ``close``) over ``http.client``."""
+
+    protocol = "http"
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        strict: bool = False,
+        timeout: int | None = None,
+        retry: Any = None,
+        pool_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.verify: bool | str = kwargs.get("verify", True)
+        self._connection: http.client.HTTPConnection | None = None
+        self._pending: tuple[str, str, Any, dict[str, str]] | None = None
+
+    def request(self, verb: str, url: str, input: Any, headers: dict[str, str], stream: bool = False) -> None:
+        self._pending = (verb, url, input, headers)
+
+    def getresponse(self) -> _Response:
+        assert self._pending is not None
+        verb, url, body, headers = self._pending
+        connection = self._connection or self._connect()
+        try:
+            connection.request(verb, url, body=body, headers={**headers, "Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            data = response.read()
+        except BaseException:
+            # A broken or stale keep-alive connection: the next request opens a new one (the
+            # client's retry layer decides whether to send it).
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        if (response.getheader("content-encoding") or "").lower() == "gzip":
+            data = zlib.decompress(data, 31)
+        charset = response.headers.get_content_charset() or "utf-8"
+        return _Response(response.status, response.getheaders(), data.decode(charset, errors="replace"))
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self._connection
+
+
+class LeanHTTPSConnection(LeanHTTPConnection):
+    """The same over TLS, verified as requests verifies (certifi's bundle unless told otherwise)."""
+
+    protocol = "https"
+
+    def _connect(self) -> http.client.HTTPConnection:
+        self._connection = http.client.HTTPSConnection(
+            self.host, self.port, timeout=self.timeout, context=_tls_context(self.verify)
+        )
+        return self._connection
+
+
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if isinstance(verify, str):
+        bundle = verify
+    else:
+        # requests' own order when it trusts the environment, then its default (certifi).
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or _certifi()
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
+
+
+def _certifi() -> str:
+    import certifi
+
+    path: str = certifi.where()
+    return path
+
+
+__all__ = ["LeanHTTPConnection", "LeanHTTPSConnection", "install"]
