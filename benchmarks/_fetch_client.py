@@ -8,6 +8,7 @@ peak RSS, requests, PRs. Run by ``bench_fetch_cost.py`` with either code base on
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -23,7 +24,7 @@ REPO = "acme/big"
 def main() -> int:
     base_url, cache_dir, *tokens = sys.argv[1:]
     project = Project(name=REPO, full_name=REPO)
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    wall0, cpu0, times0 = time.perf_counter(), time.process_time(), os.times()
     result = seed.ensure(
         project,
         Path(cache_dir),
@@ -31,13 +32,15 @@ def main() -> int:
         record_mode="all",
         options=seed.FetchOptions(base_url=base_url, tokens=tokens),
     )
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    wall, cpu, times = time.perf_counter() - wall0, time.process_time() - cpu0, os.times()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     print(
         json.dumps(
             {
                 "wall": wall,
                 "cpu": cpu,
+                "user": times.user - times0.user,
+                "system": times.system - times0.system,
                 "rss": peak,
                 "requests": result.requests,
                 "prs": len(result.snapshot.prs),

@@ -34,17 +34,19 @@ import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
-from vcr.request import Request
-from vcr.serialize import deserialize, serialize
+from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed._files import atomic_write_bytes
 from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, listing_sequence, listing_shard, pr_shard
 from pytest_ghseed.errors import CorruptFile
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
+
+if TYPE_CHECKING:
+    from vcr.request import Request
+
+#: The version of vcrpy's cassette format (``vcr.serialize.CASSETTE_FORMAT_VERSION``) these files are.
+_VCR_FORMAT = 1
 
 #: Response headers worth keeping: what a replay or a reader of the cassette needs.
 _KEPT_RESPONSE_HEADERS = {
@@ -181,17 +183,19 @@ class CassetteRecorder:
 
     def _write(self, name: str, exchanges: list[Exchange]) -> None:
         path = self.cassette_dir / f"{name}{SHARD_SUFFIX}"
-        requests: list[Request] = []
-        responses: list[dict[str, Any]] = []
+        interactions: list[dict[str, Any]] = []
         if path.exists():
+            from vcr.serializers.compat import convert_to_unicode
+
             old_requests, old_responses = _read_raw(path)
-            requests.extend(old_requests)
-            responses.extend(old_responses)
-        for exchange in exchanges:
-            request, response = _to_vcr(exchange)
-            requests.append(request)
-            responses.append(response)
-        text = serialize({"requests": requests, "responses": responses}, _CompactJson)
+            interactions.extend(
+                {"request": request._to_dict(), "response": convert_to_unicode(response)}
+                for request, response in zip(old_requests, old_responses, strict=True)
+            )
+        interactions.extend(_interaction(exchange) for exchange in exchanges)
+        # vcrpy's own cassette layout (what ``vcr.serialize.serialize`` writes), without building
+        # vcrpy's request objects only to turn them back into these dicts.
+        text = _CompactJson.serialize({"version": _VCR_FORMAT, "interactions": interactions})
         # The one scan: the exact text about to be written.
         text = self.scrubber.clean(text, path)
         atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
@@ -199,13 +203,17 @@ class CassetteRecorder:
             self.recorded += len(exchanges)
 
 
-def _to_vcr(exchange: Exchange) -> tuple[Request, dict[str, Any]]:
-    """An exchange as vcrpy's request and response, with only the headers worth keeping (unscrubbed:
-    the writer scrubs the serialized text as a whole)."""
-    request_headers = {
-        k: v for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
+def _interaction(exchange: Exchange) -> dict[str, Any]:
+    """An exchange as one interaction of a vcrpy cassette, with only the headers worth keeping
+    (unscrubbed: the writer scrubs the serialized text as a whole)."""
+    request = {
+        "method": exchange.method,
+        "uri": exchange.url,
+        "body": None,
+        "headers": {
+            k: [v] for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
+        },
     }
-    request = Request(exchange.method, exchange.url, None, request_headers)
     response_headers = {
         k: [v] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
     }
@@ -215,7 +223,7 @@ def _to_vcr(exchange: Exchange) -> tuple[Request, dict[str, Any]]:
         # A str: vcrpy's serializer writes it as it is (bytes would be decoded again).
         "body": {"string": exchange.body},
     }
-    return request, response
+    return {"request": request, "response": response}
 
 
 #: A cassette inflates to at most this many times its compressed size (real ones: about 12x), and
@@ -247,6 +255,8 @@ def read_gzip(path: Path) -> bytes:
 
 
 def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
+    from vcr.serialize import deserialize
+
     try:
         text = read_gzip(path).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -284,30 +294,50 @@ def load_interactions(path: Path) -> Iterator[Interaction]:
         yield Interaction(method=method, uri=uri, status=status, headers=headers, body=text)
 
 
-class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
-    """A vcrpy persister for ``.json.gz`` cassettes; other paths load as vcrpy always does.
+def _gzip_json_persister() -> Any:
+    """``GzipJsonPersister``, made on first use: vcrpy is imported only by what replays or reads."""
+    from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
+    from vcr.serialize import deserialize, serialize
 
-    Use: ``my_vcr = vcr.VCR(); my_vcr.register_persister(GzipJsonPersister)``, then
-    ``my_vcr.use_cassette(path, serializer="json", record_mode="none")``.
-    """
+    class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
+        """A vcrpy persister for ``.json.gz`` cassettes; other paths load as vcrpy always does.
 
-    @classmethod
-    def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
-        path = Path(cassette_path)
-        if not path.name.endswith(".gz"):
-            return FilesystemPersister.load_cassette(cassette_path, serializer)
-        if not path.is_file():
-            raise CassetteNotFoundError()
-        return deserialize(read_gzip(path).decode("utf-8"), serializer)
+        Use: ``my_vcr = vcr.VCR(); my_vcr.register_persister(GzipJsonPersister)``, then
+        ``my_vcr.use_cassette(path, serializer="json", record_mode="none")``.
+        """
 
-    @staticmethod
-    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
-        path = Path(cassette_path)
-        if not path.name.endswith(".gz"):
-            FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
-            return
-        text = serialize(cassette_dict, serializer)
-        atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+        @classmethod
+        def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
+            path = Path(cassette_path)
+            if not path.name.endswith(".gz"):
+                return FilesystemPersister.load_cassette(cassette_path, serializer)
+            if not path.is_file():
+                raise CassetteNotFoundError()
+            return deserialize(read_gzip(path).decode("utf-8"), serializer)
+
+        @staticmethod
+        def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+            path = Path(cassette_path)
+            if not path.name.endswith(".gz"):
+                FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
+                return
+            text = serialize(cassette_dict, serializer)
+            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+
+    GzipJsonPersister.__module__ = __name__
+    GzipJsonPersister.__qualname__ = "GzipJsonPersister"
+    return GzipJsonPersister
+
+
+def __getattr__(name: str) -> Any:
+    # ``GzipJsonPersister`` subclasses a vcrpy class: built on first access, so that recording (which
+    # writes vcrpy's format itself) does not pay vcrpy's import.
+    if name == "GzipJsonPersister":
+        persister = _gzip_json_persister()
+        globals()[name] = persister
+        return persister
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def replay_vcr() -> Any:
@@ -315,5 +345,5 @@ def replay_vcr() -> Any:
     import vcr
 
     my_vcr = vcr.VCR(serializer="json", record_mode="none", decode_compressed_response=False)
-    my_vcr.register_persister(GzipJsonPersister)
+    my_vcr.register_persister(__getattr__("GzipJsonPersister"))
     return my_vcr
