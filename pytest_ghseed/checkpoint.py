@@ -153,6 +153,7 @@ class Checkpoint:
     # Every valid number in the log, planned or not: a re-pinned plan may pick them up again.
     _logged: set[int] = field(default_factory=set, init=False, repr=False)
     _unsaved: int = field(default=0, init=False, repr=False)
+    _log_path: tuple[Path, Path] | None = field(default=None, init=False, repr=False)
     # Where this process appended each PR's line: (offset, length) in the data log.
     _spans: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
 
@@ -164,7 +165,9 @@ class Checkpoint:
     @property
     def log_path(self) -> Path:
         """The append-only PR data log (see :func:`data_log_path`)."""
-        return data_log_path(self.path)
+        if self._log_path is None or self._log_path[0] != self.path:
+            self._log_path = (self.path, data_log_path(self.path))  # asked for on every record
+        return self._log_path[1]
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -352,7 +355,9 @@ class Checkpoint:
             self.fetched.add(number)
             self._spans[number] = (offset, len(payload))
             self._unsaved += 1
-            if self._unsaved >= self.save_every:
+            # The JSON holds the whole plan: saved every ``save_every`` records, a 5,000-PR crawl would
+            # rewrite it 250 times (quadratic). At most about 50 saves a crawl; the log is the truth.
+            if self._unsaved >= max(self.save_every, len(self._plan_set) // 50):
                 self._save_locked()
         return stored
 
