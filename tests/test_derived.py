@@ -3,6 +3,7 @@ the JSON's content, rebuilt when it changes, ignored when broken, and never insi
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -14,7 +15,7 @@ import pytest
 from pytest_ghseed.cache import codec, derived
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.factories import PullRequestFactory
-from pytest_ghseed.models import FetchParams, Repository, Snapshot
+from pytest_ghseed.models import FetchParams, Repository, Snapshot, long_lived
 from pytest_ghseed.seed import FetchOptions, ensure, load_cached
 from pytest_ghseed.settings import resolve_project
 from tests.helpers import REPO, TOKENS
@@ -204,3 +205,21 @@ def test_derived_files_unused_for_weeks_are_deleted_when_another_is_written(
     derived.load(store)
     assert not old.exists()
     assert len(list(derived_folder.glob("*.snap"))) == 1
+
+
+def test_a_snapshot_loaded_for_the_session_is_frozen_out_of_the_collectors_way(store: ProjectStore) -> None:
+    """Inside long_lived the load leaves its objects frozen (never walked again) and the collector running."""
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    try:
+        with long_lived():
+            cached = load_cached(store, [])
+            assert cached is not None
+            snapshot = cached.full()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen_before + len(snapshot.prs)
+        assert not any(obj is snapshot for obj in gc.get_objects()), (
+            "frozen objects are not in any generation"
+        )
+    finally:
+        gc.unfreeze()  # give this test process its collector back whole
