@@ -222,6 +222,14 @@ class EmulatorProcess:
             raise SystemExit(msg)
         self.base_url = line.strip()
 
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator process has used so far (user + system, from /proc; 0.0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self._process.poll() is None:
             assert self._process.stdin is not None

@@ -18,6 +18,7 @@ at most 400 MiB; crawl wall time at 300 PRs within 1.5x of requests x latency / 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -74,13 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         with EmulatorProcess(n_prs, args.latency, GHSEED_TOKENS) as emu:
             by_label = {v.label: v for v in chosen}
             for label in interleaved(reps, list(by_label)):
+                server_cpu = emu.cpu_seconds()
                 with tempfile.TemporaryDirectory(prefix="ghseed-bench-cost-") as tmp:
                     run = run_json(
                         by_label[label], [CLIENT, emu.base_url, str(Path(tmp) / "cache"), *GHSEED_TOKENS]
                     )
+                run["server_cpu"] = emu.cpu_seconds() - server_cpu
                 results.setdefault((n_prs, label), []).append(run)
                 print(
-                    f"   {n_prs} PRs, {label}: wall {run['wall']:.2f} s, CPU {run['cpu']:.2f} s, "
+                    f"   {n_prs} PRs, {label}: wall {run['wall']:.2f} s, CPU {run['cpu']:.2f} s "
+                    f"(user {run.get('user', 0):.2f}, system {run.get('system', 0):.2f}; "
+                    f"emulator {run['server_cpu']:.2f} s), "
                     f"peak RSS {size(run['rss'])}, {run['requests']} requests",
                     flush=True,
                 )
@@ -91,9 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         medians: dict[str, dict[str, float]] = {}
         for variant in chosen:
             runs = results[(n_prs, variant.label)]
-            med = {
-                key: statistics.median(run[key] for run in runs) for key in ("wall", "cpu", "rss", "requests")
-            }
+            keys = ("wall", "cpu", "rss", "requests", "server_cpu")
+            med = {key: statistics.median(run[key] for run in runs) for key in keys}
             medians[variant.label] = med
             floor = med["requests"] * args.latency / DEFAULT_WORKERS
             rows.append(
@@ -132,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append(
                 f"{verdict(new['wall'] <= TARGET_WALL_VS_FLOOR * floor)}  crawl wall at 300 PRs <= "
                 f"{TARGET_WALL_VS_FLOOR}x requests x latency / in flight ({seconds(floor)}): "
-                f"{seconds(new['wall'])} = {new['wall'] / floor:.2f}x"
+                f"{seconds(new['wall'])} = {new['wall'] / floor:.2f}x (client CPU {seconds(new['cpu'])}, "
+                f"emulator CPU {seconds(new['server_cpu'])}, on {os.cpu_count()} shared cores)"
             )
         if n_prs == 5000:
             verdicts.append(

@@ -227,11 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     base = next((label for label in by_label if label != new), None)
     print()
     print("Targets:")
-    json_wall = med(loads[(new, "json")], "wall")
+    # json.loads runs no pytest-ghseed code: its runs under either variant are one sample of the same thing.
+    json_wall = statistics.median(run["wall"] for label in by_label for run in loads[(label, "json")])
     full = med(loads[(new, str(ALL_PRS))], "wall")
     print(
         f"   {verdict(full <= TARGET_FULL_VS_JSON * json_wall)}  all PRs ready <= {TARGET_FULL_VS_JSON}x json.loads: "
-        f"{seconds(full)} vs {seconds(json_wall)} = {full / json_wall:.2f}x"
+        f"{seconds(full)} vs {seconds(json_wall)} (every json.loads run) = {full / json_wall:.2f}x"
     )
     if base is not None:
         partial_new, partial_base = med(loads[(new, "100")], "wall"), med(loads[(base, "100")], "wall")

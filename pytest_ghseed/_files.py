@@ -88,6 +88,16 @@ def append_durably(path: Path, payload: bytes) -> int:
     return end - len(payload)
 
 
+def file_identity(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever a file is replaced or rewritten: device, inode, size, modification and
+    change times (the change time cannot be set back by hand); None if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def aside_path(path: Path, kind: str = "corrupt") -> Path:
     """``<name>.<kind>-<UTC time>``, with a counter when two land in the same second."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

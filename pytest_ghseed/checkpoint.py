@@ -305,7 +305,10 @@ class Checkpoint:
             # Microseconds: a session that starts right after this plan must be able to tell (xdist).
             self.planned_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             self.fetched = self._logged & self._plan_set
-            self._save_locked()
+            # An empty plan has nothing to resume: nothing is written (a refresh that finds nothing
+            # new writes no checkpoint either).
+            if plan or self.path.exists():
+                self._save_locked()
 
     def record_pr(self, number: int, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """Append one fetched PR to the data log (durably), then count it as fetched.
@@ -365,7 +368,8 @@ class Checkpoint:
         """Record that every planned PR is fetched, and save."""
         with self._lock:
             self.completed = True
-            self._save_locked()
+            if self.plan or self.path.exists():
+                self._save_locked()
 
     def save(self) -> None:
         """Write the JSON atomically: the file on disk is always the old or the new whole state."""

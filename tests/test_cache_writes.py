@@ -174,3 +174,14 @@ def test_the_snapshot_reuses_the_checkpoints_text_and_is_byte_for_byte_canonical
     store = ProjectStore(tmp_path, PROJECT.folder)
     assert store.snapshot_path.read_bytes() == dump_json(result.snapshot.to_dict())
     assert store.read_snapshot() == result.snapshot
+
+
+def test_an_empty_plan_writes_no_checkpoint(tmp_path: Path) -> None:
+    """Nothing planned (a refresh that finds nothing updated): no checkpoint file is ever written."""
+    from pytest_ghseed.checkpoint import Checkpoint
+
+    checkpoint = Checkpoint.open(tmp_path / "cp.json", repo=REPO, params={})
+    checkpoint.set_plan([], 0)
+    assert checkpoint.pending() == []
+    checkpoint.mark_completed()
+    assert list(tmp_path.iterdir()) == []

@@ -223,3 +223,21 @@ def test_a_snapshot_loaded_for_the_session_is_frozen_out_of_the_collectors_way(s
         )
     finally:
         gc.unfreeze()  # give this test process its collector back whole
+
+
+def test_the_remembered_metadata_equals_the_json_and_follows_its_changes(
+    store: ProjectStore, monkeypatch: pytest.MonkeyPatch, derived_folder: Path
+) -> None:
+    """A parsed copy of metadata.json is handed over while the file is unchanged, and dropped when it changes."""
+    monkeypatch.setattr(derived, "_RACY_SECONDS", 0.0)
+    truth = store.read_metadata()
+    derived.load(ProjectStore(store.cache_dir, PROJECT.folder))  # remembers
+    assert list(derived_folder.glob("*.meta"))
+    fresh = ProjectStore(store.cache_dir, PROJECT.folder)
+    derived.load(fresh)
+    assert fresh._metadata_memo is not None and fresh.read_metadata() == truth  # white box: handed over
+    checked = truth.checked(truth.recorded_at.replace(year=2031))
+    store.save_metadata(checked)
+    again = ProjectStore(store.cache_dir, PROJECT.folder)
+    derived.load(again)
+    assert again.read_metadata() == checked

@@ -10,14 +10,13 @@ reason, never deleting it. Read-only tools (``ghseed status``, ``ghseed verify``
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pytest_ghseed._files import UMASK, atomic_write_bytes, atomic_write_chunks, move_aside
+from pytest_ghseed._files import UMASK, atomic_write_bytes, atomic_write_chunks, file_identity, move_aside
 from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
@@ -85,7 +84,7 @@ class ProjectStore:
         Read again only when the file changed (another inode, size or time) since this store read it:
         at 5,000 PRs it is 2 MB of ETags, and one load asks for it several times.
         """
-        identity = _identity(self.metadata_path)
+        identity = file_identity(self.metadata_path)
         memo = self._metadata_memo
         if memo is not None and identity is not None and memo[0] == identity:
             return memo[1]
@@ -94,9 +93,14 @@ class ProjectStore:
             metadata = Metadata.from_dict(data)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CorruptFile(self.metadata_path, f"unexpected content ({_describe(exc)})") from None
-        if identity is not None and identity == _identity(self.metadata_path):
+        if identity is not None and identity == file_identity(self.metadata_path):
             self._metadata_memo = (identity, metadata)
         return metadata
+
+    def remember_metadata(self, identity: tuple[int, ...], metadata: Metadata) -> None:
+        """Take ``metadata`` as the content of ``metadata.json`` while the file keeps ``identity``
+        (``cache.derived`` hands over a parsed copy it kept; nothing is written)."""
+        self._metadata_memo = (identity, metadata)
 
     def read_snapshot(self) -> Snapshot:
         """The snapshot; ``MissingFile``, ``CorruptFile`` or ``IncompatibleSchema``. Changes nothing."""
@@ -295,15 +299,6 @@ def snapshot_json_pieces(
 
 class _FrameChanged(Exception):
     """The scrubber changed a frame piece (the repository's fields): the snapshot is written whole."""
-
-
-def _identity(path: Path) -> tuple[int, ...] | None:
-    """What changes whenever a file is replaced or rewritten: inode, size, modification and change times."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _describe(exc: BaseException) -> str:
