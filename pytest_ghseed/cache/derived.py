@@ -236,8 +236,10 @@ def _open(path: Path, digest: str, fallback: Callable[[], Snapshot]) -> CachedSn
             or blobs_end != size - _FOOTER - header_length
         ):
             return None
-        entries = [
-            _Entry(number, state, datetime.fromisoformat(created), offset, length, crc)
+        # tuple.__new__ straight: the named tuple's own __new__ is Python code, and there is one per PR.
+        new, iso = tuple.__new__, datetime.fromisoformat
+        entries: list[_Entry] = [
+            new(_Entry, (number, state, iso(created), offset, length, crc))
             for number, state, created, offset, length, crc in index
         ]
         if any(entry.offset < 0 or entry.offset + entry.length > blobs_end for entry in entries):
