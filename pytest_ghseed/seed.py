@@ -175,9 +175,11 @@ def _metadata_or_none(store: ProjectStore) -> Metadata | None:
 
 
 def last_checked(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> datetime:
-    """When the cached data was last known to match GitHub: recorded, or found unchanged by a refresh."""
+    """When the cached data was last known to match GitHub: the snapshot's recording, or a later
+    refresh that found it unchanged (``checked_at`` in the metadata)."""
     metadata = _metadata_or_none(store)
-    return metadata.last_checked if metadata is not None else snapshot.recorded_at
+    checked = metadata.checked_at if metadata is not None else None
+    return max(snapshot.recorded_at, checked) if checked is not None else snapshot.recorded_at
 
 
 def covered_selections(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> tuple[FetchParams, ...]:

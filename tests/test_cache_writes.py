@@ -156,9 +156,9 @@ def test_metadata_without_a_check_time_still_loads_and_a_bad_one_is_refused() ->
     data = Metadata.describe("p", Snapshot(Repository("a/b", 1), recorded, ()), base_url="x").to_dict()
     del data["checked_at"]
     metadata = Metadata.from_dict(data)
-    assert metadata.checked_at is None and metadata.last_checked == recorded
+    assert metadata.checked_at is None and metadata.recorded_at == recorded
     later = datetime(2024, 2, 1, tzinfo=UTC)
-    assert Metadata.from_dict(metadata.checked(later).to_dict()).last_checked == later
+    assert Metadata.from_dict(metadata.checked(later).to_dict()).checked_at == later
     with pytest.raises(TypeError, match="checked_at"):
         Metadata.from_dict({**data, "checked_at": 5})
 

@@ -90,11 +90,6 @@ class Metadata:
         """The covered selections (at least the recorded parameters)."""
         return self.covered or (self.params,)
 
-    @property
-    def last_checked(self) -> datetime:
-        """When the data was last known to match GitHub: the later of recording and checking."""
-        return max(self.recorded_at, self.checked_at) if self.checked_at is not None else self.recorded_at
-
     def checked(self, when: datetime) -> Metadata:
         """This metadata, checked against GitHub at ``when`` (found unchanged)."""
         return dataclasses.replace(self, checked_at=when)
