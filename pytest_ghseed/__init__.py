@@ -66,11 +66,11 @@ def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = DEFAULT_CACH
 
     resolved = resolve_project(project, find_aliases(Path.cwd()))
     folder = Path(cache_dir)
-    snapshot = load_cached(ProjectStore(folder, resolved.folder), [])
-    if snapshot is None:
+    cached = load_cached(ProjectStore(folder, resolved.folder), [])
+    if cached is None:
         msg = f"nothing is recorded for {resolved.name!r} in {folder}; record it with: {record_command(resolved, folder)}"
         raise CacheError(msg)
-    return snapshot
+    return cached.full()
 
 
 # A literal list (not built from _MODELS): type checkers and linters read __all__ statically.

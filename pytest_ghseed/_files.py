@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +41,14 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: temp file in the same folder, fsync, ``os.replace``, fsync the folder."""
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """``atomic_write_bytes`` of the concatenated ``chunks``, written as they come (never all in memory).
+
+    If producing a chunk raises, the temporary file is removed and ``path`` is left as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as the target: os.replace is atomic only within one file system.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -53,7 +62,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
                 mode = 0o666 & ~UMASK
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -64,8 +74,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def append_durably(path: Path, payload: bytes) -> None:
-    """Append one record and fsync it: once this returns, the record survives a crash."""
+def append_durably(path: Path, payload: bytes) -> int:
+    """Append one record and fsync it: once this returns, the record survives a crash.
+
+    Returns the offset where the record starts (callers that append under one lock can read it back).
+    """
     created = not path.exists()
     if created:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,9 +86,21 @@ def append_durably(path: Path, payload: bytes) -> None:
     with path.open("ab") as handle:
         handle.write(payload)
         handle.flush()
+        end = handle.tell()
         os.fsync(handle.fileno())
     if created:
         fsync_dir(path.parent)
+    return end - len(payload)
+
+
+def file_identity(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever a file is replaced or rewritten: device, inode, size, modification and
+    change times (the change time cannot be set back by hand); None if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def aside_path(path: Path, kind: str = "corrupt") -> Path:

@@ -40,7 +40,7 @@ from typing import Any
 
 from pytest_ghseed._files import append_durably, aside_path, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
-from pytest_ghseed.secrets import TOKEN_PATTERN, redact
+from pytest_ghseed.secrets import TOKEN_PATTERN, Scrubber, redact
 
 __all__ = [
     "FORMAT_VERSION",
@@ -148,11 +148,16 @@ class Checkpoint:
     #: What loading repaired or moved aside, one sentence each, for the caller to show the user.
     notes: list[str] = field(default_factory=list)
     save_every: int = DEFAULT_SAVE_EVERY
+    #: What every record passes through before it is appended (the cache's scrubber), if anything.
+    scrubber: Scrubber | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _plan_set: frozenset[int] = field(default=frozenset(), init=False, repr=False)
     # Every valid number in the log, planned or not: a re-pinned plan may pick them up again.
     _logged: set[int] = field(default_factory=set, init=False, repr=False)
     _unsaved: int = field(default=0, init=False, repr=False)
+    _log_path: tuple[Path, Path] | None = field(default=None, init=False, repr=False)
+    # Where this process appended each PR's line: (offset, length) in the data log.
+    _spans: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -162,21 +167,26 @@ class Checkpoint:
     @property
     def log_path(self) -> Path:
         """The append-only PR data log (see :func:`data_log_path`)."""
-        return data_log_path(self.path)
+        if self._log_path is None or self._log_path[0] != self.path:
+            self._log_path = (self.path, data_log_path(self.path))  # asked for on every record
+        return self._log_path[1]
 
     # -- loading -----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, repo: str, params: Mapping[str, Any]) -> Checkpoint:
+    def open(
+        cls, path: Path, *, repo: str, params: Mapping[str, Any], scrubber: Scrubber | None = None
+    ) -> Checkpoint:
         """Resume the checkpoint at ``path`` if it is for ``repo`` and ``params``, else start fresh.
 
         Raises :class:`CheckpointMismatch` when the file is for another repository or other
         parameters, and :class:`~pytest_ghseed.errors.SecretLeakError` when ``params`` hold a token.
+        ``scrubber``: see :attr:`Checkpoint.scrubber`.
         """
         path = Path(path)
         norm = _normalize_params(params)
         _refuse_tokens({"repo": repo, "params": norm}, path)
-        fresh = cls(path=path, repo=repo, params=norm)
+        fresh = cls(path=path, repo=repo, params=norm, scrubber=scrubber)
         log = fresh.log_path
         try:
             raw = path.read_bytes()
@@ -215,6 +225,7 @@ class Checkpoint:
             completed=state["completed"],
             last_updated=state["last_updated"],
             planned_at=state.get("planned_at") if isinstance(state.get("planned_at"), str) else None,
+            scrubber=scrubber,
         )
         cp._load_log(set(state["fetched"]))
         return cp
@@ -295,36 +306,58 @@ class Checkpoint:
             # Microseconds: a session that starts right after this plan must be able to tell (xdist).
             self.planned_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             self.fetched = self._logged & self._plan_set
-            self._save_locked()
+            # An empty plan has nothing to resume: nothing is written (a refresh that finds nothing
+            # new writes no checkpoint either).
+            if plan or self.path.exists():
+                self._save_locked()
 
-    def record_pr(self, number: int, data: Mapping[str, Any]) -> None:
-        """Append one fetched PR to the data log (durably), then count it as fetched."""
-        self.record_prs([(number, data)])
+    def record_pr(self, number: int, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Append one fetched PR to the data log (durably), then count it as fetched; see ``record_prs``."""
+        return self.record_prs([(number, data)])[0]
 
-    def record_prs(self, records: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+    def record_prs(self, records: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
         """Append fetched PRs to the data log in one durable write (one fsync), then count them.
 
         A GraphQL answer completes many PRs at once: one fsync for them all, not one each. A kill
         mid-write leaves at most an incomplete last line, which :meth:`open` drops (that PR is
-        fetched again).
+        fetched again). Returns each PR's data as stored: the data itself, or a scrubbed copy when the
+        scrubber replaced a secret in it (the caller then uses that copy, so what it holds equals what
+        is on disk).
         """
         lines: list[str] = []
         numbers: list[int] = []
+        stored: list[Mapping[str, Any]] = []
         for number, data in records:
             if not _is_pr_number(number):
                 msg = f"a pull-request number is a positive int, got {number!r}"
                 raise ValueError(msg)
             try:
-                lines.append(
-                    json.dumps({"number": number, "data": dict(data)}, ensure_ascii=False, allow_nan=False)
+                # Compact with sorted keys: ``{"data":<data>,"number":N}``, so ``stored_text`` can hand
+                # the data's text back exactly as ``json.dumps`` with those settings writes it.
+                line = json.dumps(
+                    {"data": dict(data), "number": number},
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    separators=(",", ":"),
+                    sort_keys=True,
                 )
             except (TypeError, ValueError) as exc:
                 msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
                 raise ValueError(msg) from exc
+            kept: Mapping[str, Any] = data
+            if self.scrubber is not None:
+                # The one scan of this record: the exact line about to be appended.
+                cleaned = self.scrubber.clean(line, self.log_path)
+                if cleaned is not line:
+                    line = cleaned
+                    kept = json.loads(cleaned)["data"]
+            lines.append(line)
             numbers.append(number)
+            stored.append(kept)
         if not numbers:
-            return
-        payload = "".join(line + "\n" for line in lines).encode("utf-8")
+            return stored
+        encoded = [(line + "\n").encode("utf-8") for line in lines]
+        payload = b"".join(encoded)
         with self._lock:
             if self.plan is None:
                 msg = f"record_pr(#{numbers[0]}) before set_plan(): pin the plan before fetching any detail"
@@ -334,16 +367,22 @@ class Checkpoint:
                     msg = f"PR #{number} is not in the pinned plan of {self.repo}; fetch only planned PRs"
                     raise ValueError(msg)
             try:
-                append_durably(self.log_path, payload)
+                offset = append_durably(self.log_path, payload)
             except OSError as exc:
                 shown = ", ".join(f"#{n}" for n in numbers[:5])
                 msg = f"cannot append PR {shown} to {self.log_path}: {exc}; check free space and permissions"
                 raise CacheError(msg) from exc
+            for number, chunk in zip(numbers, encoded, strict=True):
+                self._spans[number] = (offset, len(chunk))
+                offset += len(chunk)
             self._logged.update(numbers)
             self.fetched.update(numbers)
             self._unsaved += len(numbers)
-            if self._unsaved >= self.save_every:
+            # The JSON holds the whole plan: saved every ``save_every`` records, a 5,000-PR crawl would
+            # rewrite it 250 times (quadratic). At most about 50 saves a crawl; the log is the truth.
+            if self._unsaved >= max(self.save_every, len(self._plan_set) // 50):
                 self._save_locked()
+        return stored
 
     def forget(self, numbers: Iterable[int], why: str) -> None:
         """Count these PRs as not fetched (their records cannot be used): they are fetched again."""
@@ -364,7 +403,8 @@ class Checkpoint:
         """Record that every planned PR is fetched, and save."""
         with self._lock:
             self.completed = True
-            self._save_locked()
+            if self.plan or self.path.exists():
+                self._save_locked()
 
     def save(self) -> None:
         """Write the JSON atomically: the file on disk is always the old or the new whole state."""
@@ -386,11 +426,34 @@ class Checkpoint:
                 raise RuntimeError(msg)
             return [n for n in self.plan if n not in self.fetched]
 
-    def iter_pr_data(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """``(number, data)`` of every fetched PR, in plan order; a PR logged twice yields its last data."""
+    def stored_text(self, number: int) -> str | None:
+        """The JSON text of the data this process last appended for PR ``number`` (as scrubbed and
+        written: compact, sorted keys), read back from the log; None if this process appended none.
+
+        Lets the snapshot reuse what was serialized and scanned once instead of doing both again.
+        """
+        with self._lock:
+            span = self._spans.get(number)
+        if span is None:
+            return None
+        offset, length = span
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                line = log.read(length).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        head, tail = '{"data":', f',"number":{number}}}\n'
+        if not (line.startswith(head) and line.endswith(tail)):
+            return None  # not the line this process wrote (the log was repaired or replaced)
+        return line[len(head) : -len(tail)]
+
+    def iter_pr_data(self, numbers: Iterable[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(number, data)`` of every fetched PR (of ``numbers`` only, if given), in plan order; a PR
+        logged twice yields its last data."""
         latest: dict[int, dict[str, Any]] = {}
         with self._lock:
-            fetched = set(self.fetched)
+            fetched = set(self.fetched) if numbers is None else self.fetched & set(numbers)
             order = list(self.plan) if self.plan is not None else None
             try:
                 with self.log_path.open("rb") as f:

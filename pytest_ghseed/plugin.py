@@ -299,6 +299,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     configured = tuple((p.name, p.full_name) for p in state.settings.projects)
     lines = summary_lines(state.summary, state.settings.seed, configured=configured)
     if lines:
-        terminalreporter.section("ghseed")
+        terminalreporter.write_sep("=", "ghseed")
         for line in lines:
             terminalreporter.write_line(line)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, pr_shard
+from pytest_ghseed.cache.layout import SHARD_SUFFIX, listing_sequence, pr_shard
 from pytest_ghseed.errors import CacheError
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def replay_github(cassette_dir: Path | str, *pulls: int) -> Iterator[Github]:
     from pytest_ghseed.cache.cassettes import replay_vcr
 
     folder = Path(cassette_dir)
-    shards = [LISTING_SHARD, *(pr_shard(number) for number in pulls)]
+    shards = [*_listing_shards(folder), *(pr_shard(number) for number in pulls)]
     with tempfile.TemporaryDirectory(prefix="ghseed-replay-") as tmp:
         combined = Path(tmp) / f"replay{SHARD_SUFFIX}"
         combined.write_bytes(gzip.compress(json.dumps(_combined(folder, shards)).encode("utf-8")))
@@ -76,6 +76,19 @@ def replay_github(cassette_dir: Path | str, *pulls: int) -> Iterator[Github]:
                 yield gh
         finally:
             gh.close()
+
+
+def _listing_shards(folder: Path) -> list[str]:
+    """The listing's shards (file stems), oldest first: every answer that belongs to no pull request."""
+    try:
+        names = [p.name for p in folder.glob(f"*{SHARD_SUFFIX}")]
+    except OSError:
+        names = []
+    found = sorted((sequence, name) for name in names if (sequence := listing_sequence(name)) is not None)
+    if not found:
+        msg = f"no listing cassette in {folder}: record the project first (ghseed fetch)"
+        raise CacheError(msg)
+    return [name.removesuffix(SHARD_SUFFIX) for _, name in found]
 
 
 def _combined(folder: Path, shards: list[str]) -> dict[str, Any]:

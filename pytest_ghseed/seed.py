@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_ghseed.cache.metadata import Metadata
-from pytest_ghseed.cache.store import ProjectStore, dump_json
+from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.defaults import (
     DEFAULT_API,
     DEFAULT_BASE_URL,
@@ -46,13 +45,14 @@ from pytest_ghseed.errors import (
     IncompatibleSchema,
     MissingFile,
 )
-from pytest_ghseed.models import FetchParams, Repository, Snapshot
+from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.projects import Project
 from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 
 if TYPE_CHECKING:
     from pytest_ghseed.cache.cassettes import CassetteRecorder
+    from pytest_ghseed.cache.derived import CachedSnapshot
     from pytest_ghseed.fetch.fetcher import FetchedPull, FetchResult
 
 Source = Literal["cache", "fetched", "refreshed"]
@@ -129,7 +129,7 @@ def ensure(
                 cached = load_cached(store, notes, project)
                 if (
                     cached is not None
-                    and cached.recorded_at >= fresh_since
+                    and last_checked(store, cached) >= fresh_since
                     and covered_by(store, cached, params)
                 ):
                     # Another worker of this session has just fetched it.
@@ -185,27 +185,29 @@ def _ensure_locked(
             raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
     if cached is not None and covered_by(store, cached, params):
-        stale = max_age is not None and (_now() - cached.recorded_at).total_seconds() >= max_age
+        age = (_now() - last_checked(store, cached)).total_seconds()
+        stale = max_age is not None and age >= max_age
         if mode == "new_episodes" or stale:
             if stale:
                 notes.append(f"the cache is older than max_age ({max_age:.0f}s): refreshing")
-            result = refresh(project, store, cached, options, on_event=on_event)
+            result = refresh(project, store, cached.full(), options, on_event=on_event)
             return dataclasses.replace(
                 result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
             )
         lost = _lost_cassettes(store, cached)
         if lost is not None:
-            result = rerecord(project, store, cached, lost, options, on_event=on_event)
+            result = rerecord(project, store, cached.full(), lost, options, on_event=on_event)
             return dataclasses.replace(
                 result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
             )
         return _from_cache(cached, params, notes, project, store)
-    result = fetch_and_save(project, store, params, options, on_event=on_event, previous=cached)
+    previous = cached.full() if cached is not None else None
+    result = fetch_and_save(project, store, params, options, on_event=on_event, previous=previous)
     return dataclasses.replace(result, notes=(*notes, *result.notes))
 
 
 def _from_cache(
-    cached: Snapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
+    cached: CachedSnapshot, params: FetchParams, notes: list[str], project: Project, store: ProjectStore
 ) -> SeedResult:
     if not covered_by(store, cached, params):
         notes.append(
@@ -223,7 +225,15 @@ def _metadata_or_none(store: ProjectStore) -> Metadata | None:
         return None
 
 
-def covered_selections(store: ProjectStore, snapshot: Snapshot) -> tuple[FetchParams, ...]:
+def last_checked(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> datetime:
+    """When the cached data was last known to match GitHub: the snapshot's recording, or a later
+    refresh that found it unchanged (``checked_at`` in the metadata)."""
+    metadata = _metadata_or_none(store)
+    checked = metadata.checked_at if metadata is not None else None
+    return max(snapshot.recorded_at, checked) if checked is not None else snapshot.recorded_at
+
+
+def covered_selections(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> tuple[FetchParams, ...]:
     """The selections whose PRs are all in ``snapshot`` (fetched at some point, then merged in).
 
     A selection that found fewer PRs than its ``max_prs`` was recorded as "every PR" of its state and
@@ -233,7 +243,7 @@ def covered_selections(store: ProjectStore, snapshot: Snapshot) -> tuple[FetchPa
     return metadata.selections if metadata is not None else (snapshot.params,)
 
 
-def covered_by(store: ProjectStore, snapshot: Snapshot, params: FetchParams) -> bool:
+def covered_by(store: ProjectStore, snapshot: Snapshot | CachedSnapshot, params: FetchParams) -> bool:
     """Whether ``snapshot`` holds every PR that ``params`` selects."""
     return any(selection.covers(params) for selection in covered_selections(store, snapshot))
 
@@ -258,18 +268,26 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
 # -- reading the cache, and healing it -------------------------------------------------------------------
 
 
-def load_cached(store: ProjectStore, notes: list[str], project: Project | None = None) -> Snapshot | None:
+def load_cached(
+    store: ProjectStore, notes: list[str], project: Project | None = None
+) -> CachedSnapshot | None:
     """The cached snapshot; rebuilt from the cassettes if it is corrupt or missing; None if there is none.
 
     The metadata file is written last, so it marks a finished recording: cassettes without it are
     the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
     A corrupt file is quarantined (moved aside; the note says where), never deleted. A snapshot
     whose metadata describes another one (a crash between the two writes) gets its metadata again.
+
+    Read through the derived snapshot (``cache.derived``): the pull requests are built when a
+    selection asks for them, and only those it keeps.
     """
+    from pytest_ghseed.cache import derived
+
     if not store.is_ours():
         return None
+    snapshot: CachedSnapshot | None
     try:
-        snapshot = store.read_snapshot()
+        snapshot = derived.load(store)
     except MissingFile:
         snapshot = None
     except CorruptFile as exc:
@@ -290,18 +308,17 @@ def load_cached(store: ProjectStore, notes: list[str], project: Project | None =
             from pytest_ghseed.pseudonyms.recording import looks_pseudonymized
 
             name = project.name if project is not None else store.project
-            described = Metadata.describe(
-                name, snapshot, base_url="", pseudonymized=looks_pseudonymized(snapshot)
-            )
-            store.save(snapshot, described, store.snapshot_path.read_bytes())
+            whole = snapshot.full()
+            described = Metadata.describe(name, whole, base_url="", pseudonymized=looks_pseudonymized(whole))
+            store.save_metadata(dataclasses.replace(described, snapshot_sha256=store.snapshot_digest()))
             metadata = None
         if metadata is not None and snapshot.repository.full_name != metadata.repository:
             why = f"it holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}"
             notes.append(_quarantined(store, CorruptFile(store.snapshot_path, why)))
             return load_cached(store, notes, project)
-        if metadata is not None and not store.snapshot_matches(metadata):
+        if metadata is not None and not _snapshot_matches(store, snapshot, metadata):
             try:
-                notes.append(_describe_again(store, snapshot, metadata))
+                notes.append(_describe_again(store, snapshot.full(), metadata))
             except CacheError as exc:  # a read-only checkout: serve the snapshot, say what could not be fixed
                 notes.append(
                     f"{store.metadata_path.name} describes another snapshot and cannot be rewritten: {exc}"
@@ -325,7 +342,7 @@ def load_cached(store: ProjectStore, notes: list[str], project: Project | None =
         notes.append(f"rebuilding from the cassettes failed: {exc}")
         return None
     notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(rebuilt.prs)} PRs)")
-    return rebuilt
+    return derived.CachedSnapshot.of(rebuilt)
 
 
 def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata) -> str:
@@ -338,8 +355,10 @@ def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata)
 
     progress = read_progress(store.checkpoint_path)
     crawl = progress.planned_at if progress is not None and progress.completed else metadata.crawl
-    repaired = dataclasses.replace(metadata.for_snapshot(snapshot), crawl=crawl)
-    store.save(snapshot, repaired, store.snapshot_path.read_bytes())
+    repaired = dataclasses.replace(
+        metadata.for_snapshot(snapshot, snapshot_sha256=store.snapshot_digest()), crawl=crawl
+    )
+    store.save_metadata(repaired)
     _settle(store)
     return (
         f"{store.metadata_path.name} described another snapshot than {store.snapshot_path.name} (a save "
@@ -386,23 +405,45 @@ def _settle(store: ProjectStore) -> list[str]:
     return notes
 
 
-def _lost_cassettes(store: ProjectStore, snapshot: Snapshot) -> tuple[int, ...] | None:
-    """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is."""
-    if not store.cassette_dir.is_dir() and not snapshot.prs:
+def _lost_cassettes(store: ProjectStore, cached: CachedSnapshot) -> tuple[int, ...] | None:
+    """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is.
+
+    One listing of the cassette folder (not a look per PR: this runs on every cached load).
+    """
+    from pytest_ghseed.cache.layout import graphql_shard_number, listing_sequence, shard_number
+
+    numbers = cached.numbers
+    try:
+        names = [p.name for p in store.cassette_dir.iterdir()] if store.cassette_dir.is_dir() else []
+    except OSError:
+        names = []
+    if not names and not numbers:
         return None
-    if not store.layout.listing.is_file():
+    if not any(listing_sequence(name) is not None for name in names):
         return ()
-    answered = bool(store.layout.graphql_cassettes())
+    answered = any(graphql_shard_number(name) is not None for name in names)
+    recorded = {shard_number(name) for name in names}
+    missing = [n for n in numbers if n not in recorded]
+    if not missing:
+        return None
     metadata = _metadata_or_none(store)
     graphql = set(metadata.graphql) if metadata is not None else set()
     # A PR recorded through GraphQL lives in the GraphQL cassettes (and its files, with patches, in its own).
-    lost = tuple(
-        pr.number
-        for pr in snapshot.prs
-        if not store.layout.pr_cassette(pr.number).is_file()
-        and (pr.number not in graphql or not answered or (snapshot.params.patches and pr.changed_files > 0))
-    )
+    through_graphql = [n for n in missing if n in graphql and answered]
+    with_files: set[int] = set()
+    if through_graphql and cached.params.patches:
+        with_files = {pr.number for pr in cached.pulls(through_graphql) if pr.changed_files > 0}
+    lost = tuple(n for n in missing if n not in through_graphql or n in with_files)
     return lost or None
+
+
+def _snapshot_matches(store: ProjectStore, cached: CachedSnapshot, metadata: Metadata) -> bool:
+    """Whether snapshot.json is the one ``metadata`` was written with (the derived copy knows its digest)."""
+    if metadata.snapshot_sha256 is None:
+        return True
+    if cached.digest is not None:
+        return cached.digest == metadata.snapshot_sha256
+    return store.snapshot_matches(metadata)
 
 
 def _quarantined(store: ProjectStore, exc: CorruptFile) -> str:
@@ -501,7 +542,12 @@ def refresh(
     *,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> SeedResult:
-    """Fetch what changed since ``cached`` was recorded, revalidating by ETag, and save the merge."""
+    """Fetch what changed since ``cached`` was last checked, revalidating by ETag, and save the merge.
+
+    Found nothing new: only ``metadata.json`` is written (the time of this check, and ETags GitHub
+    renewed), the snapshot and the cassettes stay byte for byte as they were. Found changes: the
+    snapshot, the metadata, the changed PRs' cassettes and this refresh's listing shards are written.
+    """
     known = _previous_pulls(store, cached)
     covered = covered_selections(store, cached)
     notes: list[str] = []
@@ -514,20 +560,37 @@ def refresh(
         own_checkpoint=True,
         notes=notes,
         on_event=on_event,
-        updated_since=cached.recorded_at - _REFRESH_OVERLAP,
+        updated_since=last_checked(store, cached) - _REFRESH_OVERLAP,
         previous=known,
         known_repository=_known_repository(store, cached),
     )
     merged = {pr.number: pr for pr in cached.prs}
+    unchanged = result.repository == cached.repository and all(
+        merged.get(pr.number) == pr for pr in result.prs
+    )
     merged.update({pr.number: pr for pr in result.prs})
+    pr_etags = {n: pull.etags for n, pull in known.items()}
+    pr_etags.update(result.etags)
+    if unchanged:
+        return _finish(
+            project,
+            store,
+            cached,
+            result,
+            base_url,
+            recorder,
+            pr_etags,
+            covered,
+            "refreshed",
+            notes,
+            checked_at=result.started_at,
+        )
     snapshot = Snapshot(
         repository=result.repository,
         recorded_at=result.started_at,
         prs=tuple(merged[n] for n in sorted(merged)),
         params=cached.params,
     )
-    pr_etags = {n: pull.etags for n, pull in known.items()}
-    pr_etags.update(result.etags)
     return _finish(
         project, store, snapshot, result, base_url, recorder, pr_etags, covered, "refreshed", notes
     )
@@ -586,8 +649,14 @@ def _finish(
     covered: tuple[FetchParams, ...],
     source: Source,
     notes: list[str],
+    *,
+    checked_at: datetime | None = None,
 ) -> SeedResult:
-    """Save what a crawl produced, then drop its checkpoint, and say how it went."""
+    """Save what a crawl produced, then drop its checkpoint, and say how it went.
+
+    ``checked_at``: the crawl found ``snapshot`` (the cached one) unchanged at that moment; only the
+    metadata is written.
+    """
     crawl = result.checkpoint.planned_at if result.checkpoint is not None else None
     # The PRs last recorded through GraphQL: this crawl's, and those kept from before it refetched none.
     before = _metadata_or_none(store)
@@ -604,6 +673,8 @@ def _finish(
         covered,
         crawl,
         graphql,
+        checked_at,
+        written=_written_by_checkpoint(result),
     )
     if result.checkpoint is not None:
         # Only now: until the snapshot is on disk, the checkpoint is the only copy of the data.
@@ -636,7 +707,9 @@ def _crawl(
 
     people = people_for(store, project.full_name, options.pseudonymize, notes)
     with github_endpoint(project, options) as (base_url, tokens):
-        recorder = CassetteRecorder(store.cassette_dir, tokens, people)
+        # A refresh holds its listing answers until it finds a change: finding none, it writes nothing.
+        hold = fetch_options.get("updated_since") is not None
+        recorder = CassetteRecorder(store.cassette_dir, tokens, people, hold_listing=hold)
         result = _fetch_resetting_foreign_checkpoint(
             checkpoint_path,
             own_checkpoint=own_checkpoint,
@@ -652,7 +725,8 @@ def _crawl(
                 max_wait=options.max_wait,
                 on_event=on_event,
                 sink=recorder,
-                record_filter=recorder.scrub_record,
+                scrubber=recorder.scrubber,
+                record_filter=recorder.people.record if recorder.people.pseudonymized else None,
                 **fetch_options,
             ),
         )
@@ -713,15 +787,18 @@ def _save(
     covered: tuple[FetchParams, ...],
     crawl: str | None,
     graphql: set[int],
+    checked_at: datetime | None = None,
+    *,
+    written: Callable[[PullRequest], str | None] | None = None,
 ) -> Snapshot:
-    """Pseudonymize (if so), scrub and leak-check the snapshot like the cassettes, then write snapshot and metadata."""
-    snapshot = recorder.people.finish(snapshot, store.cassette_dir, recorder.scrubber.check)
-    text = dump_json(snapshot.to_dict()).decode("utf-8")
-    scrubbed = recorder.scrubber.scrub(text)
-    if scrubbed != text:
-        # Token-shaped text in a PR body: the stored (and returned) data is the scrubbed one, as in the cassettes.
-        snapshot = Snapshot.from_dict(json.loads(scrubbed))
-    recorder.scrubber.check(scrubbed, store.snapshot_path)
+    """Write snapshot and metadata (or, with ``checked_at``, the metadata alone), scrubbed as written.
+
+    A pseudonymized recording's people are replaced first. The store passes every piece through the
+    recorder's scrubber on its way to the file: token-shaped text in a PR body is stored (and
+    returned) scrubbed, as in the cassettes.
+    """
+    if checked_at is None:
+        snapshot = recorder.people.finish(snapshot, store.cassette_dir, recorder.scrubber.check)
     metadata = Metadata.describe(
         project.name,
         snapshot,
@@ -733,8 +810,34 @@ def _save(
         pseudonym_salt=recorder.people.salt_fingerprint,
         graphql=tuple(graphql),
     )
-    store.save(snapshot, metadata, scrubbed.encode("utf-8"))
-    return snapshot
+    if checked_at is not None:
+        # The snapshot on disk stays as it is: the metadata keeps describing it.
+        before = _metadata_or_none(store)
+        digest = before.snapshot_sha256 if before is not None and before.snapshot_sha256 else None
+        checked = dataclasses.replace(
+            metadata.checked(checked_at), snapshot_sha256=digest or store.snapshot_digest()
+        )
+        store.save_metadata(checked, recorder.scrubber)
+        return snapshot
+    return store.save(snapshot, metadata, recorder.scrubber, written)
+
+
+def _written_by_checkpoint(result: FetchResult) -> Callable[[PullRequest], str | None] | None:
+    """A PR's JSON as the crawl's checkpoint wrote it (serialized and scanned once), for the snapshot."""
+    from pytest_ghseed.fetch.fetcher import FetchedPull
+
+    checkpoint = result.checkpoint
+    if checkpoint is None:
+        return None
+    fetched = {pr.number: pr for pr in result.prs}
+
+    def written(pr: PullRequest) -> str | None:
+        if fetched.get(pr.number) is not pr:
+            return None  # not this crawl's PR (kept from the previous recording): serialized anew
+        text = checkpoint.stored_text(pr.number)
+        return FetchedPull.pr_text(text, result.etags.get(pr.number, {})) if text is not None else None
+
+    return written
 
 
 def _now() -> datetime:

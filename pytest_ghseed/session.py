@@ -88,7 +88,7 @@ class GhseedSession:
 
     def load(self, config: pytest.Config, selection: Selection) -> Snapshot:
         """The snapshot for ``selection``, fetched or loaded once per session; skip/fail as configured."""
-        from pytest_ghseed.models import FetchParams
+        from pytest_ghseed.models import FetchParams, long_lived
         from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure, record_command
 
         settings = self.settings
@@ -103,21 +103,23 @@ class GhseedSession:
                 )
                 output = TerminalOutput(config)
                 try:
-                    outcome = ensure(
-                        selection.project,
-                        settings.cache_dir,
-                        params,
-                        record_mode=settings.record_mode,
-                        options=FetchOptions(
-                            base_url=settings.base_url,
-                            workers=settings.workers,
-                            pseudonymize=settings.pseudonymize,
-                            api=settings.api,
-                        ),
-                        max_age=settings.max_age,
-                        on_event=ProgressRenderer(output, prefix="ghseed: ", interval=0.5),
-                        fresh_since=self.started,
-                    )
+                    # The snapshot lives as long as the session: kept out of the collector's way.
+                    with long_lived():
+                        outcome = ensure(
+                            selection.project,
+                            settings.cache_dir,
+                            params,
+                            record_mode=settings.record_mode,
+                            options=FetchOptions(
+                                base_url=settings.base_url,
+                                workers=settings.workers,
+                                pseudonymize=settings.pseudonymize,
+                                api=settings.api,
+                            ),
+                            max_age=settings.max_age,
+                            on_event=ProgressRenderer(output, prefix="ghseed: ", interval=0.5),
+                            fresh_since=self.started,
+                        )
                 except GhseedError as exc:
                     outcome = exc
                 finally:

@@ -34,12 +34,21 @@ Recorder = Callable[[Exchange], None]
 
 
 class TrafficSink(Protocol):
-    """A recorder that also learns when a unit of work is finished, so it can persist it."""
+    """A recorder that also learns when a unit of work is finished, so it can persist it or drop it."""
 
     def __call__(self, exchange: Exchange) -> None: ...
 
-    def flush_listing(self) -> None: ...
+    def flush_listing(self) -> None:
+        """Make every listing exchange so far durable (before a PR that may rely on it counts as done)."""
 
-    def flush_pr(self, number: int) -> None: ...
+    def discard_listing(self) -> None:
+        """Drop listing exchanges not yet written: the crawl changed nothing."""
 
-    def flush_graphql(self) -> None: ...
+    def flush_pr(self, number: int) -> None:
+        """Make PR ``number``'s exchanges durable: its data changed."""
+
+    def discard_pr(self, number: int) -> None:
+        """Drop PR ``number``'s exchanges: its recorded traffic already gives the same data."""
+
+    def flush_graphql(self) -> None:
+        """Make every GraphQL exchange so far durable (before the PRs it completed count as done)."""

@@ -183,7 +183,7 @@ def heals(lab: Lab, first: tuple[str, ...] = (), *, truth: bool = True) -> list[
         problems.append(f"the next fetch failed ({fetch.code}): {fetch.first_line}")
     verify = lab.ghseed("verify", "--cache-dir", str(lab.cache))
     if verify.code != 0:
-        problems.append(f"verify after the next fetch failed: {verify.first_line}")
+        problems.append(f"verify after the next fetch failed: {verify.text.strip()[-600:]}")
     snapshot = lab.folder / "snapshot.json"
     if truth and fetch.code == 0 and snapshot.is_file():
         prs = json.loads(snapshot.read_text())["prs"]

@@ -299,13 +299,13 @@ def test_a_cassette_written_before_a_person_was_met_is_swept_at_the_save(tmp_pat
         exchange("/pulls/2/reviews", [{"user": {"login": "late", "id": 42, "type": "User"}, "body": "ok"}])
     )
     recorder.flush_pr(2)
-    before = [i.body for i in load_interactions(cassettes / "listing.json.gz")]
+    before = [i.body for i in load_interactions(cassettes / "listing-000001.json.gz")]
     assert "@late" in before[0]
     snapshot = Snapshot(Repository("acme/widgets", 1), datetime.now(UTC), ())
     people.finish(snapshot, cassettes, recorder.scrubber.check)
-    assert sorted(people.swept) == ["listing.json.gz", "pr-000001.json.gz"]
+    assert sorted(people.swept) == ["listing-000001.json.gz", "pr-000001.json.gz"]
     late = keys.login(42, bot=False, suffix=False)
-    for name in ("listing", "pr-000001"):
+    for name in ("listing-000001", "pr-000001"):
         bodies = [i.body for i in load_interactions(cassettes / f"{name}.json.gz")]
         assert f"@{late}" in bodies[0] and "@late" not in bodies[0]
     swept = [json.loads(line) for line in home.mapping_path("acme__widgets").read_text().splitlines()]

@@ -6,20 +6,26 @@ fetcher hands every exchange to a ``CassetteRecorder`` (under a lock), and the r
 with vcrpy's own serializer API (``vcr.serialize.serialize``, ``vcr.request.Request``): the files
 are vcrpy cassettes, loadable by ``vcr.use_cassette`` in a user's own test.
 
-Sharded (see ``layout``: the listing, one cassette per pull request, and one per GraphQL query) so
-that each file is written once per finished unit of work: a kill loses nothing that the checkpoint
-counts as done. A GraphQL query answers for many pull requests at once, so its exchange gets a shard
-of its own (``graphql-000001``, numbered in the order of the answers), written as soon as it came;
-its request body is recorded with its ``Content-Type``, so vcrpy's ``body`` matcher finds it.
+Sharded (see ``layout``: one shard per listing answer, one cassette per pull request, and one per
+GraphQL query) so that each file is written once, when its unit of work is finished: a kill loses
+nothing that the checkpoint counts as done, and memory holds no more than the answers of the pull
+requests in flight. A listing answer (the repository, a page of the pull-request list or of a
+repository-wide comment list) is written the moment it arrives, to a new shard of its own: nothing is
+read back and rewritten, so the listing of a 5,000-PR crawl costs no more memory than one page. A
+refresh holds its listing answers until it finds a change (``hold_listing``), and drops them if it
+finds none. A GraphQL query answers for many pull requests at once, so its exchange gets a shard of
+its own (``graphql-000001``, numbered in the order of the answers); its request body is recorded with
+its ``Content-Type``, so vcrpy's ``body`` matcher finds it.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
 behind that choice). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
 them without vcrpy's replay machinery (whose matching is O(n^2)).
 
 Scrubbing, in depth: request headers are limited to what identifies the request (never
-``Authorization``); cookies are dropped; the ``secrets`` module's ``Scrubber`` replaces the pool's
-token values (raw and base64) and token-shaped strings in URLs, headers and bodies; then its leak
-guard checks the exact text about to be written and refuses to save. A pseudonymized recording's
-people are replaced first, by the ``people`` filter (``pseudonyms``), at the same two places.
+``Authorization``); cookies are dropped; a pseudonymized recording's people are replaced first, by
+the ``people`` filter (``pseudonyms``); then the ``secrets`` module's ``Scrubber.clean`` takes the
+exact text about to be written, once: it replaces the pool's token values (raw, JSON-escaped and
+base64) and token-shaped strings in URLs, headers and bodies, proves the result clean, or refuses to
+save.
 """
 
 from __future__ import annotations
@@ -28,15 +34,10 @@ import gzip
 import json
 import re
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
-from vcr.request import Request
-from vcr.serialize import deserialize, serialize
+from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed._files import atomic_write_bytes, move_aside
 from pytest_ghseed.cache.layout import (
@@ -44,12 +45,20 @@ from pytest_ghseed.cache.layout import (
     SHARD_SUFFIX,
     graphql_shard,
     graphql_shard_number,
+    listing_sequence,
+    listing_shard,
     pr_shard,
 )
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.pseudonyms import NO_PEOPLE, PeopleFilter
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import Exchange
+
+if TYPE_CHECKING:
+    from vcr.request import Request
+
+#: The version of vcrpy's cassette format (``vcr.serialize.CASSETTE_FORMAT_VERSION``) these files are.
+_VCR_FORMAT = 1
 
 #: Response headers worth keeping: what a replay or a reader of the cassette needs.
 _KEPT_RESPONSE_HEADERS = {
@@ -98,7 +107,8 @@ _GRAPHQL = "graphql"
 
 def shard_of(url: str) -> str:
     """The cassette an exchange belongs to: its pull request's, or the listing."""
-    match = _PR_PATH.search(urllib.parse.urlsplit(url).path)
+    # The path is what precedes the query (a cheaper cut than urlsplit, asked on every request).
+    match = _PR_PATH.search(url.partition("?")[0].partition("#")[0])
     return pr_shard(int(match.group(1))) if match else LISTING_SHARD
 
 
@@ -116,10 +126,20 @@ class Interaction:
 
 
 class CassetteRecorder:
-    """Collect exchanges from many threads; write each shard when its unit of work is finished."""
+    """Collect exchanges from many threads; write each shard when its unit of work is finished.
+
+    ``people``: replaces real people in what is written (a pseudonymized recording); ``hold_listing``:
+    keep listing answers in memory until ``flush_listing`` (then write them and every later one as it
+    arrives) or ``discard_listing`` (a refresh that changed nothing).
+    """
 
     def __init__(
-        self, cassette_dir: Path, secrets: Iterable[Token | str | None], people: PeopleFilter | None = None
+        self,
+        cassette_dir: Path,
+        secrets: Iterable[Token | str | None],
+        people: PeopleFilter | None = None,
+        *,
+        hold_listing: bool = False,
     ) -> None:
         self.cassette_dir = cassette_dir
         self.scrubber = Scrubber(secrets)
@@ -128,28 +148,46 @@ class CassetteRecorder:
         self._lock = threading.Lock()
         self._pending: dict[str, list[Exchange]] = {}
         self._graphql_next: int | None = None
+        self._hold = hold_listing
+        self._held: list[Exchange] = []
+        self._next_listing: int | None = None
         self.recorded = 0
 
     def __call__(self, exchange: Exchange) -> None:
+        shard = _GRAPHQL if exchange.is_graphql else shard_of(exchange.url)
         with self._lock:
-            key = _GRAPHQL if exchange.is_graphql else shard_of(exchange.url)
-            self._pending.setdefault(key, []).append(exchange)
-
-    def scrub_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A checkpoint record with secrets scrubbed like the cassettes (it lives in the cache folder)."""
-        record = self.people.record(record)
-        text = json.dumps(record, ensure_ascii=False)
-        scrubbed = self.scrubber.scrub(text)
-        if scrubbed == text:
-            return record
-        cleaned: dict[str, Any] = json.loads(scrubbed)
-        return cleaned
+            if shard != LISTING_SHARD:
+                self._pending.setdefault(shard, []).append(exchange)
+                return
+            if self._hold:
+                self._held.append(exchange)
+                return
+            name = self._allocate_listing()
+        # Written before the request returns to the fetcher: whatever it builds on this answer
+        # (a pinned plan, comments of a PR the checkpoint will count as done) is on disk first.
+        self._write(name, [exchange])
 
     def flush_pr(self, number: int) -> None:
+        """Write the pending exchanges of pull request ``number`` (appended to its cassette)."""
         self.flush(pr_shard(number))
 
+    def discard_pr(self, number: int) -> None:
+        """Forget the pending exchanges of pull request ``number`` (its cassette already holds its data)."""
+        with self._lock:
+            self._pending.pop(pr_shard(number), None)
+
     def flush_listing(self) -> None:
-        self.flush(LISTING_SHARD)
+        """Write the held listing answers (one shard) and, from now on, each one as it arrives."""
+        with self._lock:
+            held, self._held, self._hold = self._held, [], False
+            name = self._allocate_listing() if held else None
+        if name is not None:
+            self._write(name, held)
+
+    def discard_listing(self) -> None:
+        """Forget the held listing answers: a refresh that found nothing new writes no cassette."""
+        with self._lock:
+            self._held = []
 
     def flush_graphql(self) -> None:
         """Write the GraphQL exchanges received so far into the next numbered GraphQL shard."""
@@ -158,7 +196,7 @@ class CassetteRecorder:
                 return
             if self._graphql_next is None:
                 # After a resumed crawl's shards: the numbers keep the order of every answer ever recorded.
-                found = [graphql_shard_number(p.name) for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}")]
+                found = [graphql_shard_number(name) for name in self._shard_names()]
                 self._graphql_next = max((n for n in found if n is not None), default=0) + 1
             name = graphql_shard(self._graphql_next)
             self._graphql_next += 1
@@ -169,27 +207,47 @@ class CassetteRecorder:
         """Append the pending exchanges of one shard to its cassette file (atomically)."""
         with self._lock:
             exchanges = self._pending.pop(name, [])
-        if not exchanges:
-            return
+        if exchanges:
+            self._write(name, exchanges)
+
+    def _shard_names(self) -> list[str]:
+        try:
+            return [p.name for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}")]
+        except OSError:
+            return []
+
+    def _allocate_listing(self) -> str:
+        """The next listing shard's name (called under the lock): one more than the highest on disk."""
+        if self._next_listing is None:
+            sequences = [n for n in map(listing_sequence, self._shard_names()) if n is not None]
+            self._next_listing = max(sequences, default=0) + 1
+        name = listing_shard(self._next_listing)
+        self._next_listing += 1
+        return name
+
+    def _write(self, name: str, exchanges: list[Exchange]) -> None:
         exchanges = self.people.exchanges(name, exchanges)
         path = self.cassette_dir / f"{name}{SHARD_SUFFIX}"
-        requests: list[Request] = []
-        responses: list[dict[str, Any]] = []
+        interactions: list[dict[str, Any]] = []
         if path.exists():
+            from vcr.serializers.compat import convert_to_unicode
+
             try:
                 old_requests, old_responses = _read_raw(path)
             except CorruptFile:
                 # The new traffic is whole; the unreadable old file is kept aside, never deleted.
                 move_aside(path)
             else:
-                requests.extend(old_requests)
-                responses.extend(old_responses)
-        for exchange in exchanges:
-            request, response = self._to_vcr(exchange)
-            requests.append(request)
-            responses.append(response)
-        text = serialize({"requests": requests, "responses": responses}, _CompactJson)
-        self.scrubber.check(text, path)
+                interactions.extend(
+                    {"request": request._to_dict(), "response": convert_to_unicode(response)}
+                    for request, response in zip(old_requests, old_responses, strict=True)
+                )
+        interactions.extend(_interaction(exchange) for exchange in exchanges)
+        # vcrpy's own cassette layout (what ``vcr.serialize.serialize`` writes), without building
+        # vcrpy's request objects only to turn them back into these dicts.
+        text = _CompactJson.serialize({"version": _VCR_FORMAT, "interactions": interactions})
+        # The one scan: the exact text about to be written.
+        text = self.scrubber.clean(text, path)
         try:
             atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
         except OSError as exc:
@@ -201,22 +259,29 @@ class CassetteRecorder:
         with self._lock:
             self.recorded += len(exchanges)
 
-    def _to_vcr(self, exchange: Exchange) -> tuple[Request, dict[str, Any]]:
-        scrub = self.scrubber.scrub
-        request_headers = {
-            k: scrub(v) for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
-        }
-        body = scrub(exchange.request_body) if exchange.request_body is not None else None
-        request = Request(exchange.method, scrub(exchange.url), body, request_headers)
-        response_headers = {
-            k: [scrub(v)] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
-        }
-        response = {
-            "status": {"code": exchange.status, "message": _STATUS_TEXT.get(exchange.status, "")},
-            "headers": response_headers,
-            "body": {"string": scrub(exchange.body).encode("utf-8")},
-        }
-        return request, response
+
+def _interaction(exchange: Exchange) -> dict[str, Any]:
+    """An exchange as one interaction of a vcrpy cassette, with only the headers worth keeping
+    (unscrubbed: the writer scrubs the serialized text as a whole)."""
+    request = {
+        "method": exchange.method,
+        "uri": exchange.url,
+        # A GraphQL query's JSON, as vcrpy writes a str body; None for a GET.
+        "body": exchange.request_body,
+        "headers": {
+            k: [v] for k, v in exchange.request_headers.items() if k.lower() in _KEPT_REQUEST_HEADERS
+        },
+    }
+    response_headers = {
+        k: [v] for k, v in exchange.response_headers.items() if k.lower() in _KEPT_RESPONSE_HEADERS
+    }
+    response = {
+        "status": {"code": exchange.status, "message": _STATUS_TEXT.get(exchange.status, "")},
+        "headers": response_headers,
+        # A str: vcrpy's serializer writes it as it is (bytes would be decoded again).
+        "body": {"string": exchange.body},
+    }
+    return {"request": request, "response": response}
 
 
 #: A cassette inflates to at most this many times its compressed size (real ones: about 12x), and
@@ -248,6 +313,8 @@ def read_gzip(path: Path) -> bytes:
 
 
 def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
+    from vcr.serialize import deserialize
+
     try:
         text = read_gzip(path).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -272,6 +339,9 @@ def rewrite_cassette(
     ``part`` is ``"uri"``, ``"header"`` or ``"body"``. The new text passes ``check`` (the leak guard)
     before it replaces the file, atomically. Returns whether anything changed (nothing is written if not).
     """
+    from vcr.request import Request
+    from vcr.serialize import serialize
+
     requests, responses = _read_raw(path)
     changed = False
 
@@ -336,30 +406,50 @@ def load_interactions(path: Path) -> Iterator[Interaction]:
         )
 
 
-class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
-    """A vcrpy persister for ``.json.gz`` cassettes; other paths load as vcrpy always does.
+def _gzip_json_persister() -> Any:
+    """``GzipJsonPersister``, made on first use: vcrpy is imported only by what replays or reads."""
+    from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
+    from vcr.serialize import deserialize, serialize
 
-    Use: ``my_vcr = vcr.VCR(); my_vcr.register_persister(GzipJsonPersister)``, then
-    ``my_vcr.use_cassette(path, serializer="json", record_mode="none")``.
-    """
+    class GzipJsonPersister(FilesystemPersister):  # type: ignore[misc]  # vcrpy is untyped
+        """A vcrpy persister for ``.json.gz`` cassettes; other paths load as vcrpy always does.
 
-    @classmethod
-    def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
-        path = Path(cassette_path)
-        if not path.name.endswith(".gz"):
-            return FilesystemPersister.load_cassette(cassette_path, serializer)
-        if not path.is_file():
-            raise CassetteNotFoundError()
-        return deserialize(read_gzip(path).decode("utf-8"), serializer)
+        Use: ``my_vcr = vcr.VCR(); my_vcr.register_persister(GzipJsonPersister)``, then
+        ``my_vcr.use_cassette(path, serializer="json", record_mode="none")``.
+        """
 
-    @staticmethod
-    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
-        path = Path(cassette_path)
-        if not path.name.endswith(".gz"):
-            FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
-            return
-        text = serialize(cassette_dict, serializer)
-        atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+        @classmethod
+        def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
+            path = Path(cassette_path)
+            if not path.name.endswith(".gz"):
+                return FilesystemPersister.load_cassette(cassette_path, serializer)
+            if not path.is_file():
+                raise CassetteNotFoundError()
+            return deserialize(read_gzip(path).decode("utf-8"), serializer)
+
+        @staticmethod
+        def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+            path = Path(cassette_path)
+            if not path.name.endswith(".gz"):
+                FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
+                return
+            text = serialize(cassette_dict, serializer)
+            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+
+    GzipJsonPersister.__module__ = __name__
+    GzipJsonPersister.__qualname__ = "GzipJsonPersister"
+    return GzipJsonPersister
+
+
+def __getattr__(name: str) -> Any:
+    # ``GzipJsonPersister`` subclasses a vcrpy class: built on first access, so that recording (which
+    # writes vcrpy's format itself) does not pay vcrpy's import.
+    if name == "GzipJsonPersister":
+        persister = _gzip_json_persister()
+        globals()[name] = persister
+        return persister
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def replay_vcr() -> Any:
@@ -367,5 +457,5 @@ def replay_vcr() -> Any:
     import vcr
 
     my_vcr = vcr.VCR(serializer="json", record_mode="none", decode_compressed_response=False)
-    my_vcr.register_persister(GzipJsonPersister)
+    my_vcr.register_persister(__getattr__("GzipJsonPersister"))
     return my_vcr

@@ -8,16 +8,26 @@ Layout of ``<cache_dir>/<project>/``::
     checkpoint.json              progress of an unfinished fetch (+ checkpoint.prs.jsonl, its data log)
     refresh-checkpoint.json      progress of an unfinished refresh (+ its data log)
     repair-checkpoint.json       progress of re-recording lost cassettes (+ its data log)
-    cassettes/listing.json.gz    the repository and the pull-request list pages
+    cassettes/listing-000001.json.gz  one answer of the listing (the repository, a page of the pull-
+                                      request list or of a repository-wide comment list), each in its
+                                      own shard, numbered in the order they arrived
     cassettes/pr-000042.json.gz  every request of pull request #42
     cassettes/graphql-000007.json.gz  the 7th GraphQL query recorded (it may answer for many PRs)
 
-Nothing here reads or writes file contents except the tag.
+Caches recorded by 0.1 have one ``cassettes/listing.json.gz`` instead (every listing answer, appended
+run after run); it is read as the first, oldest listing shard.
+
+The derived snapshot files (``derived``: a binary copy of a snapshot, keyed by its content hash, for
+fast partial reads) live outside the cache dir (which users commit), in the system's temporary folder,
+per user. Nothing here reads or writes file contents except the tag.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +51,13 @@ REPAIR_CHECKPOINT = "repair-checkpoint.json"
 CASSETTES = "cassettes"
 #: Cassette shards: gzip-compressed vcrpy JSON cassettes.
 SHARD_SUFFIX = ".json.gz"
+#: The one listing shard of caches recorded by 0.1 (read as the oldest listing shard).
 LISTING_SHARD = "listing"
 _PR_SHARD = re.compile(r"^pr-(\d{1,12})\.json\.gz$")
 _GRAPHQL_SHARD = re.compile(r"^graphql-(\d{1,12})\.json\.gz$")
+_LISTING_SHARD = re.compile(r"^listing(?:-(\d{1,12}))?\.json\.gz$")
+#: The derived snapshots' folder name in the temporary folder (one per user: see ``derived_dir``).
+DERIVED_FOLDER = "pytest-ghseed-derived"
 
 
 def pr_shard(number: int) -> str:
@@ -60,6 +74,19 @@ def graphql_shard_number(file_name: str) -> int | None:
     """The sequence number of a GraphQL shard file name, or None for any other file."""
     match = _GRAPHQL_SHARD.match(file_name)
     return int(match.group(1)) if match else None
+
+
+def listing_shard(sequence: int) -> str:
+    """The shard (file stem) of the ``sequence``-th listing answer: ``listing-000001``."""
+    return f"{LISTING_SHARD}-{sequence:06d}"
+
+
+def listing_sequence(file_name: str) -> int | None:
+    """The arrival number of a listing shard file (0 for 0.1's single ``listing.json.gz``), else None."""
+    match = _LISTING_SHARD.match(file_name)
+    if match is None:
+        return None
+    return int(match.group(1)) if match.group(1) is not None else 0
 
 
 def shard_number(file_name: str) -> int | None:
@@ -96,6 +123,23 @@ def project_folders(cache_dir: Path) -> list[str]:
     except OSError:
         return []
     return sorted(p.name for p in entries if not p.name.startswith(".") and is_our_tag(p / TAG))
+
+
+def derived_dir() -> Path:
+    """The folder of derived snapshot files: per user, in the temp folder (never in the cache dir)."""
+    return Path(tempfile.gettempdir()) / f"{DERIVED_FOLDER}-{_user_key()}"
+
+
+def derived_key(snapshot: Path) -> str:
+    """A short name for a snapshot file's place (its absolute path): derived files of one place share it."""
+    return hashlib.sha256(str(snapshot.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+def _user_key() -> str:
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None:
+        return str(getuid())
+    return hashlib.sha256(os.path.expanduser("~").encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +195,7 @@ class ProjectLayout:
 
     @property
     def listing(self) -> Path:
+        """0.1's single listing shard (newer caches have one shard per listing answer)."""
         return self.shard(LISTING_SHARD)
 
     def shard(self, stem: str) -> Path:
@@ -165,9 +210,18 @@ class ProjectLayout:
         return [path for number, path in sorted((n, p) for n, p in found if n is not None)]
 
     def cassettes(self) -> list[Path]:
-        """Every cassette of the project: the listing first, then the GraphQL shards, then by PR number."""
+        """Every cassette: the listing shards in arrival order, then the GraphQL shards, then by PR number."""
         try:
             found = [p for p in self.cassette_dir.glob(f"*{SHARD_SUFFIX}") if p.is_file()]
         except OSError:
             return []
-        return sorted(found, key=lambda p: (p.name != self.listing.name, p.name))
+
+        def order(path: Path) -> tuple[int, int, str]:
+            sequence = listing_sequence(path.name)
+            return (1, 0, path.name) if sequence is None else (0, sequence, path.name)
+
+        return sorted(found, key=order)
+
+    def listing_shards(self) -> list[Path]:
+        """The listing shards, oldest first."""
+        return [p for p in self.cassettes() if listing_sequence(p.name) is not None]

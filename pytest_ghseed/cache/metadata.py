@@ -2,7 +2,9 @@
 
 Written last of a project's files, so its presence means the snapshot beside it is whole. Typed
 fields: the ETags of each pull request's resources (for free 304 revalidation in a refresh), the
-repository's own ETag, and every selection (fetch parameters) whose pull requests are all recorded.
+repository's own ETag, every selection (fetch parameters) whose pull requests are all recorded, and
+when GitHub was last asked (``checked_at``): a refresh that finds nothing new writes only that, so
+the snapshot and the cassettes stay byte for byte as they were.
 
 Older files (0.1.0) kept every ETag in one string-keyed ``etags`` dict with the repository's under the
 key ``"repository"``; they are still read.
@@ -55,6 +57,8 @@ class Metadata:
     #: The PRs whose last recording came through GraphQL (``graphql-*`` cassettes, their files in their
     #: own cassette when patches were fetched); the others through REST. A rebuild reads each where it is.
     graphql: tuple[int, ...] = ()
+    #: When a refresh last found the data unchanged on GitHub (None: never since ``recorded_at``).
+    checked_at: datetime | None = None
 
     @classmethod
     def describe(
@@ -109,6 +113,10 @@ class Metadata:
         """The covered selections (at least the recorded parameters)."""
         return self.covered or (self.params,)
 
+    def checked(self, when: datetime) -> Metadata:
+        """This metadata, checked against GitHub at ``when`` (found unchanged)."""
+        return dataclasses.replace(self, checked_at=when)
+
     def age_seconds(self, now: datetime | None = None) -> float:
         current = now or datetime.now(UTC)
         return (current - self.recorded_at).total_seconds()
@@ -132,6 +140,7 @@ class Metadata:
             "pseudonymized": self.pseudonymized,
             "pseudonym_salt": self.pseudonym_salt,
             "graphql": list(self.graphql),
+            "checked_at": format_datetime(self.checked_at),
         }
 
     @classmethod
@@ -152,6 +161,8 @@ class Metadata:
         if not isinstance(numbers, list) or not isinstance(graphql, list):
             msg = "numbers and graphql must be lists of pull-request numbers"
             raise TypeError(msg)
+        checked = data.get("checked_at")
+        checked_at = None if checked is None else parse_datetime(_text(data, "checked_at"))
         return cls(
             project=_text(data, "project"),
             repository=_text(data, "repository"),
@@ -170,6 +181,7 @@ class Metadata:
             pseudonymized=_flag(data, "pseudonymized") or data.get("pseudonym_salt") is not None,
             pseudonym_salt=_optional_text(data, "pseudonym_salt"),
             graphql=tuple(_whole(n, "graphql") for n in graphql),
+            checked_at=checked_at,
         )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ghseed.cache.cassettes import load_interactions
-from pytest_ghseed.cache.layout import LISTING_SHARD, SHARD_SUFFIX, graphql_shard_number
+from pytest_ghseed.cache.layout import graphql_shard_number, listing_sequence
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.errors import CacheError, CorruptFile
@@ -33,7 +33,6 @@ _LIST_NAMES = {
     ("pulls", "/comments"): "review_comments",
     ("issues", "/comments"): "issue_comments",
 }
-_LISTING_FILE = f"{LISTING_SHARD}{SHARD_SUFFIX}"
 
 
 def rebuild_project(store: ProjectStore) -> Snapshot:
@@ -70,16 +69,16 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
         raise CacheError(msg)
     repository: Repository | None = None
     prs: list[PullRequest] = []
-    bulk: BulkComments = {}
+    comments = _BulkReader()
     for path in files:
         if graphql_shard_number(path.name) is not None:
             continue  # GraphQL answers: read below, for the PRs recorded through GraphQL
         try:
-            if path.name == _LISTING_FILE:
+            if listing_sequence(path.name) is not None:
                 repository = _repository(path) or repository
-                bulk = _bulk_comments(path)
+                comments.read(path)
             else:
-                pr = _pull_request(path, bulk)
+                pr = _pull_request(path, comments.grouped())
                 if pr is not None:
                     prs.append(pr)
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
@@ -142,23 +141,34 @@ _COUNTED_LISTS = (
 )
 
 
-def _bulk_comments(path: Path) -> BulkComments:
-    """Comments recorded through the repository-wide lists, grouped by pull request, oldest first."""
-    by_id: dict[str, dict[int, Any]] = {name: {} for name, _, _ in _BULK_LISTS}
-    for interaction in load_interactions(path):
-        match = _BULK.search(urllib.parse.urlsplit(interaction.uri).path)
-        if interaction.status != 200 or not match:
-            continue
-        name = "review_comments" if match.group(1) == "pulls" else "issue_comments"
-        for comment in json.loads(interaction.body):
-            by_id[name][int(comment["id"])] = comment  # a later recording of a comment wins
-    grouped: BulkComments = {}
-    for name, _count_key, link_key in _BULK_LISTS:
-        for comment in sorted(by_id[name].values(), key=lambda c: (c["created_at"], c["id"])):
-            linked = _LINKED_NUMBER.search(urllib.parse.urlsplit(str(comment.get(link_key, ""))).path)
-            if linked:
-                grouped.setdefault(name, {}).setdefault(int(linked.group(1)), []).append(comment)
-    return grouped
+class _BulkReader:
+    """Comments recorded through the repository-wide lists, over every listing shard (oldest first)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, dict[int, Any]] = {name: {} for name, _, _ in _BULK_LISTS}
+        self._grouped: BulkComments | None = None
+
+    def read(self, path: Path) -> None:
+        for interaction in load_interactions(path):
+            match = _BULK.search(urllib.parse.urlsplit(interaction.uri).path)
+            if interaction.status != 200 or not match:
+                continue
+            name = "review_comments" if match.group(1) == "pulls" else "issue_comments"
+            for comment in json.loads(interaction.body):
+                self._by_id[name][int(comment["id"])] = comment  # a later recording of a comment wins
+        self._grouped = None
+
+    def grouped(self) -> BulkComments:
+        """The comments grouped by pull request, oldest first."""
+        if self._grouped is None:
+            grouped: BulkComments = {}
+            for name, _count_key, link_key in _BULK_LISTS:
+                for comment in sorted(self._by_id[name].values(), key=lambda c: (c["created_at"], c["id"])):
+                    linked = _LINKED_NUMBER.search(urllib.parse.urlsplit(str(comment.get(link_key, ""))).path)
+                    if linked:
+                        grouped.setdefault(name, {}).setdefault(int(linked.group(1)), []).append(comment)
+            self._grouped = grouped
+        return self._grouped
 
 
 def _raw_pull(path: Path, bulk: BulkComments | None = None) -> dict[str, Any] | None:
@@ -254,14 +264,14 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
         raise CacheError(msg)
     repo_text: str | None = None
     raws: list[dict[str, Any]] = []
-    bulk: BulkComments = {}
+    comments = _BulkReader()
     for path in files:
         try:
-            if path.name == _LISTING_FILE:
+            if listing_sequence(path.name) is not None:
                 repo_text = _repository_text(path) or repo_text
-                bulk = _bulk_comments(path)
+                comments.read(path)
             else:
-                raw = _raw_pull(path, bulk)
+                raw = _raw_pull(path, comments.grouped())
                 if raw is not None:
                     raws.append(raw)
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:

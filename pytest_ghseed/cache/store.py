@@ -16,16 +16,17 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pytest_ghseed._files import UMASK, atomic_write_bytes, move_aside
+from pytest_ghseed._files import UMASK, atomic_write_bytes, atomic_write_chunks, file_identity, move_aside
 from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
-from pytest_ghseed.models import SCHEMA_VERSION, Snapshot, bulk_loading
+from pytest_ghseed.models import SCHEMA_VERSION, PullRequest, Snapshot, bulk_loading
 from pytest_ghseed.projects import project_name_of_folder
+from pytest_ghseed.secrets import Scrubber
 
 
 class ProjectStore:
@@ -38,6 +39,8 @@ class ProjectStore:
         self.name = folder
         #: The project's name as the ``ghseed`` command takes it (for the commands messages suggest).
         self.project = project_name_of_folder(folder)
+        # The last metadata read, by the file's identity: one load reads it once, not once per question.
+        self._metadata_memo: tuple[tuple[int, ...], Metadata] | None = None
 
     # -- paths (the layout's, for callers that hold a store) ---------------------------------------
 
@@ -82,17 +85,41 @@ class ProjectStore:
     # -- reading (pure) ----------------------------------------------------------------------------
 
     def read_metadata(self) -> Metadata:
-        """The metadata; ``MissingFile`` or ``CorruptFile`` when it cannot be used. Changes nothing."""
+        """The metadata; ``MissingFile`` or ``CorruptFile`` when it cannot be used. Changes nothing.
+
+        Read again only when the file changed (another inode, size or time) since this store read it:
+        at 5,000 PRs it is 2 MB of ETags, and one load asks for it several times.
+        """
+        identity = file_identity(self.metadata_path)
+        memo = self._metadata_memo
+        if memo is not None and identity is not None and memo[0] == identity:
+            return memo[1]
         data = self._read_json(self.metadata_path)
         try:
-            return Metadata.from_dict(data)
+            metadata = Metadata.from_dict(data)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CorruptFile(self.metadata_path, f"unexpected content ({_describe(exc)})") from None
+        if identity is not None and identity == file_identity(self.metadata_path):
+            self._metadata_memo = (identity, metadata)
+        return metadata
+
+    def remember_metadata(self, identity: tuple[int, ...], metadata: Metadata) -> None:
+        """Take ``metadata`` as the content of ``metadata.json`` while the file keeps ``identity``
+        (``cache.derived`` hands over a parsed copy it kept; nothing is written)."""
+        self._metadata_memo = (identity, metadata)
 
     def read_snapshot(self) -> Snapshot:
         """The snapshot; ``MissingFile``, ``CorruptFile`` or ``IncompatibleSchema``. Changes nothing."""
+        return self.parse_snapshot(self.read_snapshot_bytes())
+
+    def read_snapshot_bytes(self) -> bytes:
+        """The bytes of ``snapshot.json``; ``MissingFile`` or ``CacheError``. Changes nothing."""
+        return self._read_bytes(self.snapshot_path)
+
+    def parse_snapshot(self, raw: bytes) -> Snapshot:
+        """The snapshot in ``raw`` (the bytes of ``snapshot.json``); ``CorruptFile``, ``IncompatibleSchema``."""
         with bulk_loading():
-            data = self._read_json(self.snapshot_path)
+            data = self._parse_json(self.snapshot_path, raw)
             version = data.get("schema_version") if isinstance(data, dict) else None
             if version != SCHEMA_VERSION:
                 msg = (
@@ -107,14 +134,19 @@ class ProjectStore:
                 raise CorruptFile(self.snapshot_path, f"unexpected content ({_describe(exc)})") from None
 
     def _read_json(self, path: Path) -> Any:
+        return self._parse_json(path, self._read_bytes(path))
+
+    def _read_bytes(self, path: Path) -> bytes:
         try:
-            raw = path.read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
             msg = f"{path} does not exist; record it with `ghseed fetch {self.project} --cache-dir {self.cache_dir}`"
             raise MissingFile(msg) from None
         except OSError as exc:
             msg = f"cannot read {path}: {exc.strerror or exc}; check its permissions"
             raise CacheError(msg) from None
+
+    def _parse_json(self, path: Path, raw: bytes) -> Any:
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as exc:
@@ -143,32 +175,102 @@ class ProjectStore:
             raise _write_error(self.path, exc) from exc
         return self.path
 
-    def save(self, snapshot: Snapshot, metadata: Metadata, snapshot_bytes: bytes | None = None) -> Metadata:
+    def save(
+        self,
+        snapshot: Snapshot,
+        metadata: Metadata,
+        scrubber: Scrubber | None = None,
+        written: Callable[[PullRequest], str | None] | None = None,
+    ) -> Snapshot:
         """Write snapshot then metadata; metadata last, so its presence means the snapshot is whole.
 
-        ``snapshot_bytes``: the snapshot already serialized (and checked for secrets) by the caller.
-        The metadata records the snapshot's sha256, so that a crash between the two writes is seen
-        (``snapshot_matches``). Returns the metadata as written.
+        The snapshot is written as it is serialized, one pull request at a time (the whole text of a
+        5,000-PR snapshot is 80 MB, and its dicts several times that). With a ``scrubber``, every
+        piece passes its ``clean`` on the way to the file (the one scan for secrets); a pull request
+        it changed is read back, so the snapshot returned is exactly the one on disk. The metadata
+        records the sha256 of the bytes written, so that a crash between the two writes is seen
+        (``snapshot_matches``).
+
+        ``written``: a pull request's JSON (``dump_json(pr.to_dict())``) already serialized and scanned
+        by the same scrubber on its way to another file (the checkpoint), or None; such text is
+        written as it is, not serialized and scanned a second time.
         """
-        data = snapshot_bytes if snapshot_bytes is not None else dump_json(snapshot.to_dict())
-        written = dataclasses.replace(metadata, snapshot_sha256=hashlib.sha256(data).hexdigest())
+        scrubbed: dict[int, PullRequest] = {}
+        digest = hashlib.sha256()
+        # Pieces meet at JSON punctuation, which no token contains: scanning them one by one is
+        # scanning the whole, unless a configured secret itself contains such punctuation.
+        by_piece = scrubber is None or not scrubber.spans(",{}[]")
+
+        def chunks() -> Iterator[bytes]:
+            for pr, piece, reused in snapshot_json_pieces(snapshot, written):
+                if reused:
+                    pass  # scanned when the checkpoint wrote it: the same bytes, the same scrubber
+                elif scrubber is not None:
+                    cleaned = scrubber.clean(piece, self.snapshot_path)
+                    if cleaned is not piece:
+                        if pr is None:
+                            raise _FrameChanged  # the repository's own fields: written whole below
+                        scrubbed[pr.number] = PullRequest.from_dict(json.loads(cleaned.lstrip(",")))
+                    piece = cleaned
+                chunk = piece.encode("utf-8")
+                digest.update(chunk)
+                yield chunk
+
         try:
             self.ensure()
-            atomic_write_bytes(self.snapshot_path, data)
-            atomic_write_bytes(self.metadata_path, dump_json(written.to_dict(), indent=2))
+            try:
+                if not by_piece:
+                    raise _FrameChanged
+                atomic_write_chunks(self.snapshot_path, chunks())
+            except _FrameChanged:
+                assert scrubber is not None
+                cleaned = scrubber.clean(dump_json(snapshot.to_dict()).decode("utf-8"), self.snapshot_path)
+                snapshot, scrubbed = Snapshot.from_dict(json.loads(cleaned)), {}
+                data = cleaned.encode("utf-8")
+                digest = hashlib.sha256(data)
+                atomic_write_bytes(self.snapshot_path, data)
+            self.save_metadata(dataclasses.replace(metadata, snapshot_sha256=digest.hexdigest()), scrubber)
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
-        return written
+        if scrubbed:
+            prs = tuple(scrubbed.get(pr.number, pr) for pr in snapshot.prs)
+            snapshot = Snapshot(
+                repository=snapshot.repository,
+                recorded_at=snapshot.recorded_at,
+                prs=prs,
+                params=snapshot.params,
+            )
+        return snapshot
+
+    def save_metadata(self, metadata: Metadata, scrubber: Scrubber | None = None) -> None:
+        """Write ``metadata.json`` alone, beside the snapshot already on disk (a refresh that found nothing
+        new, or metadata described again for an intact snapshot). It records ``metadata.snapshot_sha256``
+        as given; ``snapshot_digest`` computes it for the file on disk."""
+        text = dump_json(metadata.to_dict(), indent=2).decode("utf-8")
+        if scrubber is not None:
+            text = scrubber.clean(text, self.metadata_path)
+        try:
+            self.ensure()
+            atomic_write_bytes(self.metadata_path, text.encode("utf-8"))
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+
+    def snapshot_digest(self) -> str | None:
+        """sha256 of snapshot.json as it is on disk, or None when it cannot be read."""
+        digest = hashlib.sha256()
+        try:
+            with self.snapshot_path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+        except OSError:
+            return None
+        return digest.hexdigest()
 
     def snapshot_matches(self, metadata: Metadata) -> bool:
         """Whether snapshot.json is the one written with ``metadata`` (older metadata does not say: True)."""
         if metadata.snapshot_sha256 is None:
             return True
-        try:
-            digest = hashlib.sha256(self.snapshot_path.read_bytes()).hexdigest()
-        except OSError:
-            return False
-        return digest == metadata.snapshot_sha256
+        return self.snapshot_digest() == metadata.snapshot_sha256
 
     def clear_leftovers(self) -> list[str]:
         """Remove what an interrupted write leaves behind; the caller holds the lock. Returns notes.
@@ -278,6 +380,39 @@ def dump_json(data: Any, *, indent: int | None = None) -> bytes:
     if indent is None:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=True).encode("utf-8")
+
+
+_PRS_KEY = '"prs":[]'
+
+
+def snapshot_json_pieces(
+    snapshot: Snapshot, written: Callable[[PullRequest], str | None] | None = None
+) -> Iterator[tuple[PullRequest | None, str, bool]]:
+    """``dump_json(snapshot.to_dict())`` as text, piece by piece: (its PR or None for the frame, the
+    text, whether the text came from ``written``).
+
+    Joined, the pieces are exactly that text (the same sorted keys and separators); produced one
+    pull request at a time, they never hold the whole snapshot's text or dicts in memory. ``written``
+    gives a PR's text already serialized elsewhere (see ``ProjectStore.save``).
+    """
+    empty = Snapshot(
+        repository=snapshot.repository, recorded_at=snapshot.recorded_at, prs=(), params=snapshot.params
+    )
+    frame = dump_json(empty.to_dict()).decode("utf-8")
+    # Keys are sorted, and a quote inside a string is escaped: the one unescaped '"prs":[]' is the key.
+    head, tail = frame.split(_PRS_KEY, 1)
+    yield None, head + '"prs":[', False
+    for index, pr in enumerate(snapshot.prs):
+        text = written(pr) if written is not None else None
+        reused = text is not None
+        if text is None:
+            text = dump_json(pr.to_dict()).decode("utf-8")
+        yield pr, ("," if index else "") + text, reused
+    yield None, "]" + tail, False
+
+
+class _FrameChanged(Exception):
+    """The scrubber changed a frame piece (the repository's fields): the snapshot is written whole."""
 
 
 def _describe(exc: BaseException) -> str:

@@ -37,7 +37,7 @@ from pytest_ghseed.fetch.tokens import TokenPool
 from pytest_ghseed.graphql.queries import rate_limit_query
 from pytest_ghseed.models import FetchParams, Repository
 from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.secrets import Token, tokens_from_env
+from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 from pytest_ghseed.traffic import TrafficSink
 
 #: What one PR costs each way, measured by ``benchmarks/bench_fetch.py`` on the emulator's mix
@@ -83,6 +83,7 @@ def fetch_with(
     previous: Mapping[int, FetchedPull] | None = None,
     known_repository: tuple[Repository, str] | None = None,
     only: Sequence[int] | None = None,
+    scrubber: Scrubber | None = None,
     record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
@@ -105,6 +106,7 @@ def fetch_with(
             max_wait=max_wait,
             policy=policy,
             sink=sink,
+            scrubber=scrubber,
             record_filter=record_filter,
             on_event=on_event,
             **rest_options,
@@ -120,7 +122,7 @@ def fetch_with(
     pool = TokenPool(
         probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
     )
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
+    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber)
     notes = [*probed.notes, *pool.notes, *checkpoint.notes]
     client = GraphQLClient(base_url, pool, policy=policy, recorder=sink)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from pytest_ghseed.fetch.tokens import Lease, Resource, TokenPool
 from pytest_ghseed.fetch.transport import Transport
 from pytest_ghseed.parsing import parse_base_url
 from pytest_ghseed.secrets import Scrubber
-from pytest_ghseed.traffic import Recorder
+from pytest_ghseed.traffic import Exchange, Recorder
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,7 @@ class GitHubClient:
                 with self._count_lock:
                     self.requests_made += 1
                 answer = self._transport().send(lease.account.token, url, params, request_headers)
+                exchanges = answer.exchanges
                 status, headers, body = answer.status, answer.headers, answer.body
                 data: Any = None
                 unreadable: str | None = None
@@ -142,8 +143,11 @@ class GitHubClient:
                 self.pool.release(lease, headers if status is not None else None, ok=ok)
             if ok:
                 assert status is not None
+                self.record(exchanges)
                 return Response(status=status, headers=headers or {}, data=data, url=url)
             decision = self._decide(status, headers or {}, body, attempts, unreadable=unreadable)
+            if decision.action is Action.FATAL:
+                self.record(exchanges)  # GitHub's last word on it (a 404 for a deleted PR)
             self._act(decision, status, lease, f"GET {_path(url)}")
 
     def get_all(self, url: str, params: Mapping[str, Any] | None = None, *, etag: str | None = None) -> Page:
@@ -173,6 +177,12 @@ class GitHubClient:
             seen.add(key)
             page = self.get(page.next_url)
             yield page
+
+    def record(self, exchanges: Sequence[Exchange]) -> None:
+        """Hand an answer's exchanges to the recorder: only answers the crawl used, or gave up on."""
+        if self.recorder is not None:
+            for exchange in exchanges:
+                self.recorder(exchange)
 
     def close(self) -> None:
         """Close every thread's connections."""
@@ -235,7 +245,7 @@ class GitHubClient:
         # PyGithub's connection object is not thread-safe: one Transport (clients per token) per thread.
         transport: Transport | None = getattr(self._local, "transport", None)
         if transport is None:
-            transport = Transport(self.base_url, self.recorder)
+            transport = Transport(self.base_url)
             self._local.transport = transport
             with self._count_lock:
                 self._transports.append(transport)

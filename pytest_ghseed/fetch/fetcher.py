@@ -6,8 +6,14 @@ created-since/until range. The numbers are pinned in the checkpoint before any d
 so a resumed run fetches exactly the same set even if pull requests were opened meanwhile.
 
 Phase 2 fetches, per pull request, the detail and the sub-lists GitHub has data for: a sub-list whose
-count in the detail is 0 is skipped (reviews have no count, so they are always asked). Each finished
-pull request is appended to the checkpoint at once: a kill loses only the ones in flight.
+count in the detail is 0 is skipped (reviews have no count, so they are always asked). Comments come
+from the repository-wide lists where that is cheaper (``comments``), their pages fetched in the same
+worker pool as the pull requests. Each finished pull request is appended to the checkpoint at once: a
+kill loses only the ones in flight.
+
+Unchanged data is not written again: a pull request that a revalidation (ETags, 304) or a new answer
+finds equal to the previous recording leaves its cassette as it is, and the sink may hold the
+listing's traffic until something changed (a refresh that finds nothing writes no cassette).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import itertools
-import re
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,6 +41,7 @@ from pytest_ghseed.fetch.client import (
     list_of,
     object_of,
 )
+from pytest_ghseed.fetch.comments import RepositoryComments
 from pytest_ghseed.fetch.probe import probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.fetch.tokens import FetchCancelled, TokenPool
@@ -44,11 +51,10 @@ from pytest_ghseed.models import (
     PullRequest,
     Repository,
     ReviewComment,
-    format_datetime,
     parse_datetime,
 )
 from pytest_ghseed.progress import EventKind, ProgressEvent
-from pytest_ghseed.secrets import Token, tokens_from_env
+from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 from pytest_ghseed.traffic import TrafficSink
 
 #: The checkpoint record of a planned PR that GitHub no longer has.
@@ -89,6 +95,22 @@ class FetchedPull:
     def from_record(cls, record: dict[str, Any]) -> FetchedPull:
         return cls(pr=PullRequest.from_dict(record["pr"]), etags=dict(record.get("etags") or {}))
 
+    @staticmethod
+    def pr_text(record_text: str, etags: Mapping[str, str]) -> str | None:
+        """The pull request's JSON inside a record's compact, key-sorted text (``Checkpoint.stored_text``).
+
+        The record is ``{"etags":E,"pr":P}``: P is cut out by position, E recomputed; None when the text
+        is not of that shape (the caller serializes the PR itself then).
+        """
+        head = (
+            '{"etags":'
+            + json.dumps(dict(etags), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+            + ',"pr":'
+        )
+        if not (record_text.startswith(head) and record_text.endswith("}}")):
+            return None
+        return record_text[len(head) : -1]
+
 
 class Fetcher:
     """Fetch one repository's pull requests through a ``GitHubClient``."""
@@ -114,7 +136,7 @@ class Fetcher:
         self.checkpoint = checkpoint
         self.workers = workers
         self.sink = sink
-        #: Applied to each PR's record before it is written to the checkpoint (the cache scrubs secrets).
+        #: Applied to each PR's record before it is written to the checkpoint (pseudonyms replace people).
         self.record_filter = record_filter
         self._on_event = on_event
         self._done = 0
@@ -122,7 +144,11 @@ class Fetcher:
         self._lock = threading.Lock()
         # Filled by a fresh plan: creation times, and comments read through repository-wide lists.
         self._created: dict[int, datetime] = {}
-        self._bulk: dict[str, dict[int, list[Any]]] = {}
+        self._comments = RepositoryComments(
+            client, repo, on_note=lambda text: self._emit("note", message=text)
+        )
+        #: Whether this crawl found anything that differs from the previous recording (the sink writes then).
+        self._changed = False
 
     # -- the two phases --------------------------------------------------------------------------
 
@@ -143,6 +169,8 @@ class Fetcher:
         """
         started = datetime.now(UTC)
         repository, repository_etag = self.fetch_repository(known_repository)
+        if known_repository is None or (repository, repository_etag) != known_repository:
+            self._changed = True
         planned_now = self.checkpoint.plan is None
         if planned_now:
             if only is not None:
@@ -154,20 +182,27 @@ class Fetcher:
             self.checkpoint.set_plan(numbers, total_found)
         plan = list(self.checkpoint.plan or [])
         pending = self.checkpoint.pending()
+        page_tasks: list[Callable[[], None]] = []
         if planned_now and pending and only is None:
             # A refresh reads only the comments written or edited since the last recording.
-            self._bulk = self.prefetch_comments(pending, since=updated_since)
-        if self.sink is not None:
-            self.sink.flush_listing()
+            earliest = updated_since or min(
+                (self._created[n] for n in pending if n in self._created), default=None
+            )
+            if earliest is not None:
+                page_tasks = self._comments.start(len(pending), earliest)
         resumed = len(plan) - len(pending)
         self._total = len(plan)
         self._done = resumed
         self._emit("plan", message=f"{len(pending)} to fetch, {resumed} already in the checkpoint")
-        self._fetch_all(pending, previous or {})
+        fetched_now = self._fetch_all(pending, previous or {}, page_tasks)
         self.checkpoint.mark_completed()
         if self.sink is not None:
-            self.sink.flush_listing()
-        fetched = self._collect(plan)
+            # A crawl that changed nothing (a refresh of an unchanged repository) writes no cassette.
+            if self._changed:
+                self.sink.flush_listing()
+            else:
+                self.sink.discard_listing()
+        fetched = self._collect(plan, fetched_now)
         self._emit("done")
         return FetchResult(
             repository=repository,
@@ -245,63 +280,17 @@ class Fetcher:
                 chosen.append(int(item["number"]))
         return sorted(chosen), found
 
-    def prefetch_comments(
-        self, numbers: list[int], since: datetime | None = None
-    ) -> dict[str, dict[int, list[Any]]]:
-        """Read the planned PRs' comments through GitHub's repository-wide lists, grouped by PR.
-
-        One page holds 100 comments of any PR, where the per-PR endpoints cost one request per PR
-        that has comments: for a crawl of many PRs this saves most comment requests. The lists start
-        at the earliest planned PR's creation (``since``); a list that would take more pages than
-        half the PRs is abandoned (per-PR requests are then cheaper). A PR uses these comments only
-        if their number equals the count in its detail, so a comment added meanwhile is not missed.
-        """
-        earliest = since or min((self._created[n] for n in numbers if n in self._created), default=None)
-        if earliest is None:
-            return {}
-        budget = max(1, len(numbers) // 2)
-        found: dict[str, dict[int, list[Any]]] = {}
-        for name, path, link_key in _REPOSITORY_COMMENT_LISTS:
-            query = {
-                "sort": "created",
-                "direction": "asc",
-                "since": format_datetime(earliest),
-                "per_page": 100,
-            }
-            try:
-                response = self.client.get(f"/repos/{self.repo}{path}", query)
-            except FetchError as exc:
-                # Only an optimisation: a server without these lists (some GitHub Enterprise versions,
-                # proxies) or a token not allowed them still serves every PR's own comment lists.
-                if exc.status not in _OPTIONAL_LIST_STATUSES:
-                    raise
-                self._emit(
-                    "note",
-                    message=f"the repository-wide comment lists answered HTTP {exc.status} ({path}); reading "
-                    "each pull request's comments instead",
-                )
-                return found
-            grouped: dict[int, list[Any]] = {}
-            pages = iter(self.client.following(response))
-            count = 1
-            while True:
-                for comment in list_of(response, "a list of comments"):
-                    number = _linked_number(comment.get(link_key))
-                    if number is not None:
-                        grouped.setdefault(number, []).append(comment)
-                if response.next_url is None:
-                    found[name] = grouped
-                    break
-                if count >= budget:
-                    break  # cheaper per PR: drop this list
-                response = next(pages)
-                count += 1
-        return found
-
     # -- phase 2 ---------------------------------------------------------------------------------
 
-    def _fetch_all(self, numbers: list[int], previous: Mapping[int, FetchedPull]) -> None:
-        """Fetch ``numbers`` in ``workers`` threads; the first real error (or Ctrl-C) stops them all.
+    def _fetch_all(
+        self,
+        numbers: list[int],
+        previous: Mapping[int, FetchedPull],
+        page_tasks: Sequence[Callable[[], None]] = (),
+    ) -> dict[int, FetchedPull]:
+        """Fetch ``numbers`` in ``workers`` threads, after the comment pages (queued first: no PR waits
+        on a page that has not started); return what was fetched, by number. The first real error (or
+        Ctrl-C) stops them all.
 
         Daemon threads, not a ThreadPoolExecutor: on Ctrl-C or a fatal error the crawl is cancelled
         (waiting workers wake at once), the main thread gives in-flight requests a short grace to
@@ -309,19 +298,26 @@ class Fetcher:
         never holds the process (an executor's threads are joined at interpreter exit).
         """
         if not numbers:
-            return
-        queue = collections.deque(numbers)
+            return {}
+        queue: collections.deque[Callable[[], None] | int] = collections.deque([*page_tasks, *numbers])
         lock = threading.Lock()
         errors: list[BaseException] = []
+        fetched: dict[int, FetchedPull] = {}
 
         def work() -> None:
             while True:
                 with lock:
                     if errors or self.client.pool.cancelled or not queue:
                         return
-                    number = queue.popleft()
+                    task = queue.popleft()
                 try:
-                    self.fetch_pull(number, previous.get(number))
+                    if isinstance(task, int):
+                        pull = self.fetch_pull(task, previous.get(task))
+                        if pull is not None:
+                            with lock:
+                                fetched[task] = pull
+                    else:
+                        task()
                 except BaseException as exc:
                     with lock:
                         errors.append(exc)
@@ -330,7 +326,7 @@ class Fetcher:
 
         threads = [
             threading.Thread(target=work, name=f"ghseed-fetch-{i}", daemon=True)
-            for i in range(min(self.workers, len(numbers)))
+            for i in range(min(self.workers, len(queue)))
         ]
         for thread in threads:
             thread.start()
@@ -348,6 +344,7 @@ class Fetcher:
         real = [e for e in errors if not isinstance(e, FetchCancelled)]
         if real or errors:
             raise (real or errors)[0]
+        return fetched
 
     def fetch_pull(self, number: int, previous: FetchedPull | None = None) -> FetchedPull | None:
         """Fetch one pull request with its sub-lists and append it to the checkpoint.
@@ -364,6 +361,9 @@ class Fetcher:
         except NotFound:
             # Deleted since the plan was made (spam is removed, for one): noted and skipped, so that
             # a pinned plan cannot block every resume.
+            if self.sink is not None:
+                self.sink.discard_pr(number)
+            self._changed = True
             self.checkpoint.record_pr(number, {GONE: True})
             with self._lock:
                 self._done += 1
@@ -373,15 +373,28 @@ class Fetcher:
             fetched = previous
         else:
             fetched = self._fetch_sub_lists(number, detail_response, previous)
-        if self.sink is not None:
-            # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk.
-            self.sink.flush_pr(number)
         record = fetched.to_record()
         if self.record_filter is not None:
             filtered = self.record_filter(record)
             if filtered != record:
                 record, fetched = filtered, FetchedPull.from_record(filtered)
-        self.checkpoint.record_pr(number, record)
+        # Compared as it will be stored (people replaced), so an unchanged PR counts as unchanged.
+        changed = previous is None or fetched.pr != previous.pr
+        if self.sink is not None:
+            # Cassette first: once the checkpoint counts a PR as done, its traffic is on disk, and so
+            # is the listing's (its comments may come from the repository-wide lists). An unchanged
+            # PR's cassette already holds what gives its data: it is left as it is.
+            if changed:
+                self.sink.flush_listing()
+                self.sink.flush_pr(number)
+            else:
+                self.sink.discard_pr(number)
+        if changed:
+            self._changed = True
+        # The checkpoint scrubs what it writes; a PR whose text held a secret comes back scrubbed.
+        stored = self.checkpoint.record_pr(number, record)
+        if stored is not record:
+            fetched = FetchedPull.from_record(dict(stored))
         with self._lock:
             self._done += 1
         self._emit("pr_done")
@@ -404,16 +417,12 @@ class Fetcher:
             if count == 0:
                 raw[name] = []
                 continue
-            if name in self._bulk:
-                prefetched = self._bulk[name].get(number, [])
-                if previous is not None:
-                    # A refresh read only recent comments: add them to what was recorded before.
-                    merged = _merge_comments(getattr(previous.pr, name), prefetched)
-                    if len(merged) == count:
-                        kept[name] = merged
-                        continue
-                elif len(prefetched) == count:
-                    raw[name] = prefetched
+            prefetched = self._comments.take(name, number)
+            if prefetched is not None:
+                # A refresh read only recent comments: add them to what was recorded before.
+                merged = _merge_comments(getattr(previous.pr, name) if previous else (), prefetched)
+                if len(merged) == count:
+                    kept[name] = merged
                     continue
             url = (issues if name == "issue_comments" else pulls) + path
             page = self.client.get_all(url, etag=old_etags.get(name))
@@ -481,17 +490,22 @@ class Fetcher:
     def _after_range(self, created: datetime) -> bool:
         return self.params.until is not None and created > self.params.until
 
-    def _collect(self, plan: list[int]) -> list[FetchedPull]:
-        records = dict(self.checkpoint.iter_pr_data())
-        missing = [n for n in plan if n not in records]
-        plan = [n for n in plan if not records.get(n, {}).get(GONE)]
+    def _collect(self, plan: list[int], fetched_now: Mapping[int, FetchedPull]) -> list[FetchedPull]:
+        """Every planned PR: those fetched by this run as they are, the others from the checkpoint."""
+        earlier = {n for n in plan if n not in fetched_now}
+        records = dict(self.checkpoint.iter_pr_data(earlier)) if earlier else {}
+        missing = [n for n in earlier if n not in records]
         if missing:
             msg = (
                 f"the checkpoint lacks {len(missing)} planned pull requests of {self.repo} "
-                f"(first: #{missing[0]}) after the crawl; rerun to fetch them"
+                f"(first: #{min(missing)}) after the crawl; rerun to fetch them"
             )
             raise FetchError(msg)
-        return [FetchedPull.from_record(records[n]) for n in plan]
+        return [
+            fetched_now[n] if n in fetched_now else FetchedPull.from_record(records[n])
+            for n in plan
+            if n in fetched_now or not records[n].get(GONE)
+        ]
 
     def _emit(self, kind: EventKind, message: str = "") -> None:
         if self._on_event is None:
@@ -562,29 +576,13 @@ def _build(response: Response, what: str, factory: Callable[[Any], _T], data: An
 _T = TypeVar("_T")
 
 
-#: (PullRequest attribute, repository-wide list, the key that links a comment to its PR).
-_REPOSITORY_COMMENT_LISTS = (
-    ("review_comments", "/pulls/comments", "pull_request_url"),
-    ("issue_comments", "/issues/comments", "issue_url"),
-)
-_LINKED_NUMBER = re.compile(r"/(?:pulls|issues)/(\d+)$")
-#: Answers of a repository-wide comment list that mean "not here", not "stop the crawl".
-_OPTIONAL_LIST_STATUSES = (403, 404, 422)
-
-
-def _merge_comments(old: tuple[Any, ...], new_raw: list[Any]) -> tuple[Any, ...]:
+def _merge_comments(
+    old: Sequence[ReviewComment | IssueComment], new: Sequence[ReviewComment | IssueComment]
+) -> tuple[Any, ...]:
     """Recorded comments updated by newer recordings of the same comments (by id), oldest first."""
-    if not old and not new_raw:
-        return ()
-    kind = type(old[0]) if old else (ReviewComment if "pull_request_url" in new_raw[0] else IssueComment)
     by_id = {comment.id: comment for comment in old}
-    by_id.update({int(item["id"]): kind.from_github(item) for item in new_raw})
+    by_id.update({comment.id: comment for comment in new})
     return tuple(sorted(by_id.values(), key=lambda c: (c.created_at, c.id)))
-
-
-def _linked_number(url: object) -> int | None:
-    match = _LINKED_NUMBER.search(str(url or ""))
-    return int(match.group(1)) if match else None
 
 
 #: (PullRequest attribute, path under the PR, count key in the detail or None when GitHub gives none).
@@ -613,16 +611,22 @@ def fetch_pulls(
     previous: Mapping[int, FetchedPull] | None = None,
     known_repository: tuple[Repository, str] | None = None,
     only: Sequence[int] | None = None,
+    scrubber: Scrubber | None = None,
     record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
-    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint."""
+    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint.
+
+    ``scrubber``: what the checkpoint passes every record through before writing it (the cache's, so
+    that the checkpoint in the cache folder is scrubbed like the cassettes). ``record_filter``: applied to
+    each PR's record before that (a pseudonymized recording replaces its people there).
+    """
     token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
     probed = probe_tokens(base_url, token_list, policy=policy, max_wait=max_wait)
     pool = TokenPool(
         probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
     )
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict())
+    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber)
     notes = [*probed.notes, *pool.notes, *checkpoint.notes]
     if on_event is not None:
         for note in notes:

@@ -2,7 +2,7 @@
 
 ``GraphQLClient.query`` is the GraphQL twin of ``GitHubClient.get`` (whose waiting and giving up it
 shares): a lease on the ``graphql`` budget of an account, a POST through this thread's
-``Transport`` (recorded like every request), and on a failure the pure policy's decision. GraphQL
+``Transport`` (recorded once used, like every answer), and on a failure the pure policy's decision. GraphQL
 fails its own ways: a spent budget is an HTTP 200 whose ``errors`` say ``RATE_LIMITED`` (or
 ``RATE_LIMIT``), which parks that account's GraphQL budget until its reset (its REST budget goes
 on); a query that ran too long is a 502, which a caller that can ask less at once hears about at
@@ -19,7 +19,7 @@ from typing import Any
 
 from pytest_ghseed.errors import FetchError
 from pytest_ghseed.fetch.client import GitHubClient
-from pytest_ghseed.fetch.ratelimit import Reason, graphql_rate_limited
+from pytest_ghseed.fetch.ratelimit import Action, Reason, graphql_rate_limited
 
 
 class QueryTimeout(FetchError):
@@ -63,6 +63,7 @@ class GraphQLClient(GitHubClient):
                 with self._count_lock:
                     self.queries_made += 1
                 sent = self._transport().post_graphql(lease.account.token, payload, {})
+                exchanges = sent.exchanges
                 status, headers, body = sent.status, sent.headers, sent.body
                 if status == 200:
                     parsed = _parse(body)
@@ -75,9 +76,12 @@ class GraphQLClient(GitHubClient):
                 # Whatever happened, the lease goes back: a leaked one would count as in flight forever.
                 self.pool.release(lease, headers if status is not None else None, ok=answer is not None)
             if answer is not None:
+                self.record(exchanges)
                 return answer
             # A spent budget (200), a query GitHub refused (200 with errors only), limits, faults.
             decision = self._decide(status, headers or {}, body, attempts)
+            if decision.action is Action.FATAL:
+                self.record(exchanges)
             if may_shrink and decision.reason is Reason.TIMEOUT:
                 raise QueryTimeout(f"{ENDPOINT}: {self.scrubber.redact(decision.message)}")
             self._act(decision, status, lease, ENDPOINT, "graphql")

@@ -3,8 +3,8 @@
 PyGithub's Requester follows a 301 by calling itself again, with no limit (a redirect loop ends in a
 ``RecursionError`` after thousands of requests) and without the query string; and it answers a 202
 by sleeping 2 s and asking again, with no limit either. So each Requester here is given connection
-classes (PyGithub's own, subclassed) that hand a 202 or a redirect back to us before PyGithub sees
-it; ``Transport.send`` (GET) and ``Transport.post_graphql`` (a GraphQL query, POSTed to PyGithub's
+classes (``connection``: lean ``http.client`` ones, or PyGithub's own behind a proxy) that hand a 202
+or a redirect back to us before PyGithub sees it; ``Transport.send`` (GET) and ``Transport.post_graphql`` (a GraphQL query, POSTed to PyGithub's
 ``graphql_url``: ``/graphql``, or ``/api/graphql`` for GitHub Enterprise) then follow a redirect only
 on the base URL's own scheme, host and port, at most ``MAX_REDIRECTS`` times and never to a URL
 already visited (a POST is sent again, body and all, as a 307 asks), and return a 202 as an answer
@@ -34,44 +34,16 @@ from typing import Any
 
 import requests
 from github import Auth, Github
-from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
 from pytest_ghseed.errors import FetchError
+from pytest_ghseed.fetch.connection import Intercepted, install
 from pytest_ghseed.secrets import Token
-from pytest_ghseed.traffic import Exchange, Recorder
+from pytest_ghseed.traffic import Exchange
 
 #: Seconds to wait for a connection or for the next bytes of an answer.
 TIMEOUT = 30
 #: Redirects followed for one request (GitHub redirects a renamed repository once).
 MAX_REDIRECTS = 3
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class Intercepted(Exception):
-    """An answer handed back before PyGithub acts on it (a 202, or a redirect with a Location)."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-
-def _intercepting(base: type[Any]) -> type[Any]:
-    class InterceptingConnection(base):  # type: ignore[misc]  # PyGithub's classes, subclassed
-        def getresponse(self) -> Any:
-            response = super().getresponse()
-            status = int(response.status)
-            headers = {str(k).lower(): str(v) for k, v in response.getheaders()}
-            if status == 202 or (status in _REDIRECTS and "location" in headers):
-                raise Intercepted(status, headers, response.read())
-            return response
-
-    return InterceptingConnection
-
-
-_HTTP = _intercepting(HTTPRequestsConnectionClass)
-_HTTPS = _intercepting(HTTPSRequestsConnectionClass)
 
 
 def make_github(base_url: str, token: Token | None) -> Github:
@@ -87,14 +59,7 @@ def make_github(base_url: str, token: Token | None) -> Github:
         seconds_between_writes=None,
         per_page=100,
     )
-    requester = gh.requester
-    # The instance's connection class (what PyGithub's injectConnectionClasses sets for every
-    # Requester, done here for ours alone). Checked, so that a PyGithub that renamed it fails loudly.
-    if not hasattr(requester, "_Requester__connectionClass"):  # pragma: no cover - PyGithub changed
-        msg = "this PyGithub version is not supported by pytest-ghseed (no Requester connection class)"
-        raise FetchError(msg)
-    scheme = urllib.parse.urlsplit(base_url).scheme
-    requester._Requester__connectionClass = _HTTPS if scheme == "https" else _HTTP
+    install(gh, base_url)
     return gh
 
 
@@ -105,16 +70,20 @@ class Answer:
     status: int | None
     headers: dict[str, str]
     body: str
+    #: The exchanges that led to it (redirect hops, then the answer itself), for the recording. The
+    #: client records them once it uses the answer: an answer retried away (a 5xx, a rate limit, a body
+    #: it cannot read) is not GitHub's data and would only stand in a replay's way.
+    exchanges: tuple[Exchange, ...] = ()
 
 
 class Transport:
-    """One thread's road to the API: a PyGithub client per token, same-origin redirects, recording."""
+    """One thread's road to the API: a PyGithub client per token, same-origin redirects, and the
+    exchanges of each answer (``Answer.exchanges``) for the caller to record."""
 
-    def __init__(self, base_url: str, recorder: Recorder | None = None) -> None:
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         origin = urllib.parse.urlsplit(base_url)
         self._origin = (origin.scheme, origin.hostname, origin.port)
-        self._recorder = recorder
         self._clients: dict[Token | None, Github] = {}
 
     def send(
@@ -152,15 +121,28 @@ class Transport:
         request_headers = dict(headers)
         if sent is not None:
             request_headers.setdefault("Content-Type", "application/json")
+        hops: list[Exchange] = []
+
+        def exchange(status: int, answer_headers: dict[str, str], text: str) -> Exchange:
+            return Exchange(
+                method=verb,
+                url=target,
+                request_headers=dict(request_headers),
+                status=status,
+                response_headers=answer_headers,
+                body=text,
+                request_body=sent,
+            )
+
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 status, answer_headers, body = gh.requester.requestJson(
                     verb, url, query, dict(headers), None if payload is None else dict(payload)
                 )
             except Intercepted as held:
-                self._record(verb, target, request_headers, sent, held.status, held.headers, held.body)
+                hops.append(exchange(held.status, held.headers, held.body))
                 if held.status == 202:
-                    return Answer(202, held.headers, held.body)
+                    return Answer(202, held.headers, held.body, tuple(hops))
                 location = urllib.parse.urljoin(target, held.headers["location"])
                 self._check_origin(location, f"a redirect (HTTP {held.status})")
                 if location in visited:
@@ -178,8 +160,8 @@ class Transport:
                 raise FetchError(msg) from None
             text = body if isinstance(body, str) else ""
             lowered = {str(k).lower(): str(v) for k, v in answer_headers.items()}
-            self._record(verb, target, request_headers, sent, status, lowered, text)
-            return Answer(status, lowered, text)
+            hops.append(exchange(status, lowered, text))
+            return Answer(status, lowered, text, tuple(hops))
         msg = (
             f"the server redirected {_path(target)} more than {MAX_REDIRECTS} times; is {self.base_url} a "
             "GitHub API? Check --base-url"
@@ -207,29 +189,6 @@ class Transport:
                 "sent there. Check --base-url (GitHub Enterprise: https://HOST/api/v3)"
             )
             raise FetchError(msg)
-
-    def _record(
-        self,
-        method: str,
-        url: str,
-        request_headers: Mapping[str, str],
-        request_body: str | None,
-        status: int,
-        response_headers: dict[str, str],
-        body: str,
-    ) -> None:
-        if self._recorder is not None:
-            self._recorder(
-                Exchange(
-                    method=method,
-                    url=url,
-                    request_headers=dict(request_headers),
-                    status=status,
-                    response_headers=response_headers,
-                    body=body,
-                    request_body=request_body,
-                )
-            )
 
 
 def _path(url: str) -> str:

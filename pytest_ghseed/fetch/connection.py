@@ -1,0 +1,210 @@
+"""The connection under PyGithub's ``Requester``: lean ``http.client`` keep-alive, and our limits.
+
+Two jobs, one per class of PyGithub's connection protocol (``request``, ``getresponse``, ``close``):
+
+- **Speed.** PyGithub's default connection goes through requests and urllib3, which cost about 1.9 ms
+  of CPU per request on this machine (session and environment merging, header parsing three times
+  over, cookie jars); ``http.client`` straight costs 0.4 ms (``benchmarks/bench_fetch_cost.py``). A
+  crawl sends four requests per pull request from eight threads under one GIL, so that difference
+  was a third of the client's CPU. ``LeanHTTPConnection`` does what the crawl needs of requests and
+  no more: keep-alive, gzip, timeouts, TLS verified against certifi's bundle as requests does (or
+  ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``, or PyGithub's ``verify`` path). Whenever requests would
+  do more (a proxy configured for the host), PyGithub's own requests-based classes are kept.
+- **Limits.** PyGithub's Requester follows a 301 by calling itself again, with no limit, and answers a
+  202 by sleeping 2 s and asking again, with no limit either. Every connection class installed here
+  raises ``Intercepted`` for a 202 or a redirect with a ``Location`` before PyGithub sees it, so that
+  ``transport.Transport`` applies its own, bounded rules.
+
+Installed per ``Requester`` (its name-mangled ``__connectionClass``, what PyGithub's global
+``injectConnectionClasses`` sets for every instance), never globally.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import ssl
+import urllib.request
+import zlib
+from typing import Any
+
+from github import Github
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
+
+from pytest_ghseed.errors import FetchError
+
+#: PyGithub's per-instance attribute holding the connection class (name-mangled ``__connectionClass``).
+_HOOK = "_Requester__connectionClass"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class Intercepted(Exception):
+    """An answer handed back before PyGithub acts on it (a 202, or a redirect with a Location)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+def _hold(status: int, headers: list[tuple[str, str]], read: Any) -> None:
+    """Raise ``Intercepted`` for what PyGithub would loop on."""
+    if status == 202 or status in _REDIRECTS:
+        lowered = {str(k).lower(): str(v) for k, v in headers}
+        if status == 202 or "location" in lowered:
+            raise Intercepted(status, lowered, read())
+
+
+def install(gh: Github, base_url: str) -> bool:
+    """Give ``gh`` our connection classes: lean when it can (True), PyGithub's own otherwise (False).
+
+    Either way every class holds back 202s and redirects. A PyGithub without the hook fails loudly.
+    """
+    requester = gh.requester
+    if not hasattr(requester, _HOOK):  # pragma: no cover - PyGithub renamed it
+        msg = "this PyGithub version is not supported by pytest-ghseed (no Requester connection class)"
+        raise FetchError(msg)
+    scheme = base_url.split("://", 1)[0].lower()
+    lean = scheme in ("http", "https") and not _proxied(base_url)
+    if lean:
+        chosen = LeanHTTPSConnection if scheme == "https" else LeanHTTPConnection
+    else:
+        chosen = _HeldHTTPS if scheme == "https" else _HeldHTTP
+    setattr(requester, _HOOK, chosen)
+    return lean
+
+
+def _proxied(base_url: str) -> bool:
+    """Whether requests would send this host's requests through a proxy (then requests keeps them)."""
+    proxies = urllib.request.getproxies()
+    scheme, _, rest = base_url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if not (proxies.get(scheme.lower()) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(host.split(":", 1)[0])
+
+
+class _Response:
+    """What PyGithub reads of an answer: ``status``, ``getheaders()``, ``read()`` (the text)."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], text: str) -> None:
+        self.status = status
+        self._headers = headers
+        self._text = text
+
+    def getheaders(self) -> list[tuple[str, str]]:
+        return self._headers
+
+    def read(self) -> str:
+        return self._text
+
+
+class LeanHTTPConnection:
+    """PyGithub's connection protocol (``request``, ``getresponse``, ``close``) over ``http.client``."""
+
+    protocol = "http"
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        strict: bool = False,
+        timeout: int | None = None,
+        retry: Any = None,
+        pool_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.verify: bool | str = kwargs.get("verify", True)
+        self._connection: http.client.HTTPConnection | None = None
+        self._pending: tuple[str, str, Any, dict[str, str]] | None = None
+
+    def request(self, verb: str, url: str, input: Any, headers: dict[str, str], stream: bool = False) -> None:
+        self._pending = (verb, url, input, headers)
+
+    def getresponse(self) -> _Response:
+        assert self._pending is not None
+        verb, url, body, headers = self._pending
+        connection = self._connection or self._connect()
+        try:
+            connection.request(verb, url, body=body, headers={**headers, "Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            data = response.read()
+        except BaseException:
+            # A broken or stale keep-alive connection: the next request opens a new one (the
+            # client's retry layer decides whether to send it).
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        if (response.getheader("content-encoding") or "").lower() == "gzip":
+            data = zlib.decompress(data, 31)
+        charset = response.headers.get_content_charset() or "utf-8"
+        text = data.decode(charset, errors="replace")
+        _hold(response.status, response.getheaders(), lambda: text)
+        return _Response(response.status, response.getheaders(), text)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self._connection
+
+
+class LeanHTTPSConnection(LeanHTTPConnection):
+    """The same over TLS, verified as requests verifies (certifi's bundle unless told otherwise)."""
+
+    protocol = "https"
+
+    def _connect(self) -> http.client.HTTPConnection:
+        self._connection = http.client.HTTPSConnection(
+            self.host, self.port, timeout=self.timeout, context=_tls_context(self.verify)
+        )
+        return self._connection
+
+
+def _held(base: type[Any]) -> type[Any]:
+    class HeldConnection(base):  # type: ignore[misc]  # PyGithub's requests-based classes, subclassed
+        def getresponse(self) -> Any:
+            response = super().getresponse()
+            _hold(int(response.status), list(response.getheaders()), response.read)
+            return response
+
+    return HeldConnection
+
+
+#: PyGithub's requests-based connections (kept where a proxy applies), holding back 202s and redirects.
+_HeldHTTP = _held(HTTPRequestsConnectionClass)
+_HeldHTTPS = _held(HTTPSRequestsConnectionClass)
+
+
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if isinstance(verify, str):
+        bundle = verify
+    else:
+        # requests' own order when it trusts the environment, then its default (certifi).
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or _certifi()
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
+
+
+def _certifi() -> str:
+    import certifi
+
+    path: str = certifi.where()
+    return path
+
+
+__all__ = ["Intercepted", "LeanHTTPConnection", "LeanHTTPSConnection", "install"]

@@ -1,0 +1,125 @@
+"""The HTTP transport under PyGithub: http.client over real sockets, TLS verified as requests verifies,
+gzip answers decoded, and requests kept whenever a proxy applies to the host."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from github import Github
+
+from pytest_ghseed.fetch import connection
+from pytest_ghseed.fetch.transport import make_github
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+class _Gzipped(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = gzip.compress(
+            json.dumps({"path": self.path, "auth": self.headers.get("Authorization")}).encode()
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on 127.0.0.1 answering gzip JSON; yields its base URL and its certificate."""
+    cert, key = self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gzipped)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_through_http_client_verified_against_the_configured_bundle(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyGithub over the lean transport: TLS verified with REQUESTS_CA_BUNDLE, gzip decoded, auth sent."""
+    base_url, cert = tls_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    gh = make_github(base_url, None)
+    assert getattr(gh.requester, connection._HOOK) is connection.LeanHTTPSConnection
+    status, _headers, body = gh.requester.requestJson(
+        "GET", "/repos/a/b", headers={"Authorization": "token x"}
+    )
+    assert status == 200 and json.loads(body) == {"path": "/repos/a/b", "auth": "token x"}
+
+
+def test_an_untrusted_certificate_is_refused(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the server's certificate in the bundle (certifi's, as requests uses) the handshake fails."""
+    base_url, _cert = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    gh = make_github(base_url, None)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        gh.requester.requestJson("GET", "/repos/a/b")
+
+
+def test_a_proxy_for_the_host_keeps_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS_PROXY applies: requests (which speaks to proxies) stays; NO_PROXY for the host: http.client."""
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert connection.install(make_github_plain(), "https://api.github.com") is False
+    monkeypatch.setenv("NO_PROXY", "api.github.com")
+    assert connection.install(make_github_plain(), "https://api.github.com") is True
+
+
+def make_github_plain() -> Github:
+    """A PyGithub client with its default transport (what ``install`` starts from)."""
+    return Github(base_url="https://api.github.com")
