@@ -61,8 +61,9 @@ def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = DEFAULT_CACH
     ``CacheError`` naming the command that records it.
     """
     from pytest_ghseed.cache.store import ProjectStore
+    from pytest_ghseed.heal import load_cached
     from pytest_ghseed.projects import find_aliases, resolve_project
-    from pytest_ghseed.seed import load_cached, record_command
+    from pytest_ghseed.seed import record_command
 
     resolved = resolve_project(project, find_aliases(Path.cwd()))
     folder = Path(cache_dir)

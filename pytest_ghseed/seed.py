@@ -10,10 +10,10 @@
   revalidate the rest with stored ETags (304s cost no quota).
 - ``all``: fetch everything again.
 
-One process at a time per project (a file lock), so pytest-xdist workers fetch once: the first
-fetches, the others wait and then load. This module is also where the cache heals: a file the
-store cannot read is quarantined here (moved aside, with a note) and rebuilt or fetched again.
-Heavy modules are imported inside functions.
+One process at a time per cache dir (an advisory lock), so pytest-xdist workers fetch once: the
+first fetches, the others wait and then load. Under the lock the cache is read and healed first
+(``heal``); cassettes found missing are recorded again (``rerecord``). Heavy modules are imported
+inside functions.
 """
 
 from __future__ import annotations
@@ -37,14 +37,8 @@ from pytest_ghseed.defaults import (
     Api,
     RecordMode,
 )
-from pytest_ghseed.errors import (
-    CacheError,
-    CorruptFile,
-    FetchError,
-    GhseedError,
-    IncompatibleSchema,
-    MissingFile,
-)
+from pytest_ghseed.errors import CacheError, FetchError, GhseedError
+from pytest_ghseed.heal import load_cached, lost_cassettes, metadata_or_none, settle_quietly
 from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.projects import Project
@@ -124,7 +118,7 @@ def ensure(
     try:
         # One process at a time per cache dir: xdist workers wait here while the first one fetches.
         with store.lock(create=record_mode != "none"):
-            notes = _settle_quietly(store) if store.is_ours() else []
+            notes = settle_quietly(store) if store.is_ours() else []
             if fresh_since is not None and record_mode in ("all", "new_episodes"):
                 cached = load_cached(store, notes, project)
                 if (
@@ -194,7 +188,7 @@ def _ensure_locked(
             return dataclasses.replace(
                 result, snapshot=result.snapshot.select(params), notes=(*notes, *result.notes)
             )
-        lost = _lost_cassettes(store, cached)
+        lost = lost_cassettes(store, cached)
         if lost is not None:
             result = rerecord(project, store, cached.full(), lost, options, on_event=on_event)
             return dataclasses.replace(
@@ -218,17 +212,10 @@ def _from_cache(
     return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
 
 
-def _metadata_or_none(store: ProjectStore) -> Metadata | None:
-    try:
-        return store.read_metadata()
-    except CacheError:
-        return None
-
-
 def last_checked(store: ProjectStore, snapshot: Snapshot | CachedSnapshot) -> datetime:
     """When the cached data was last known to match GitHub: the snapshot's recording, or a later
     refresh that found it unchanged (``checked_at`` in the metadata)."""
-    metadata = _metadata_or_none(store)
+    metadata = metadata_or_none(store)
     checked = metadata.checked_at if metadata is not None else None
     return max(snapshot.recorded_at, checked) if checked is not None else snapshot.recorded_at
 
@@ -239,7 +226,7 @@ def covered_selections(store: ProjectStore, snapshot: Snapshot | CachedSnapshot)
     A selection that found fewer PRs than its ``max_prs`` was recorded as "every PR" of its state and
     date range when it was fetched (see ``fetch_and_save``).
     """
-    metadata = _metadata_or_none(store)
+    metadata = metadata_or_none(store)
     return metadata.selections if metadata is not None else (snapshot.params,)
 
 
@@ -263,193 +250,6 @@ def _widest(selections: Sequence[FetchParams]) -> FetchParams:
         # Patches if any selection has them: a refresh must not take them from PRs that had them.
         patches=any(s.patches for s in selections),
     )
-
-
-# -- reading the cache, and healing it -------------------------------------------------------------------
-
-
-def load_cached(
-    store: ProjectStore, notes: list[str], project: Project | None = None
-) -> CachedSnapshot | None:
-    """The cached snapshot; rebuilt from the cassettes if it is corrupt or missing; None if there is none.
-
-    The metadata file is written last, so it marks a finished recording: cassettes without it are
-    the partial traffic of an interrupted fetch (its checkpoint resumes it) and are not a cache.
-    A corrupt file is quarantined (moved aside; the note says where), never deleted. A snapshot
-    whose metadata describes another one (a crash between the two writes) gets its metadata again.
-
-    Read through the derived snapshot (``cache.derived``): the pull requests are built when a
-    selection asks for them, and only those it keeps.
-    """
-    from pytest_ghseed.cache import derived
-
-    if not store.is_ours():
-        return None
-    snapshot: CachedSnapshot | None
-    try:
-        snapshot = derived.load(store)
-    except MissingFile:
-        snapshot = None
-    except CorruptFile as exc:
-        notes.append(_quarantined(store, exc))
-        snapshot = None
-    except IncompatibleSchema as exc:
-        notes.append(str(exc))
-        snapshot = None
-    if snapshot is not None:
-        try:
-            metadata: Metadata | None = store.read_metadata()
-        except MissingFile:
-            metadata = None
-        except CorruptFile as exc:
-            # The snapshot is whole (written before the metadata): it is used, and described again
-            # (only the ETags and the list of covered selections are lost).
-            notes.append(f"{_quarantined(store, exc)} The snapshot itself is intact and is used.")
-            from pytest_ghseed.pseudonyms.recording import looks_pseudonymized
-
-            name = project.name if project is not None else store.project
-            whole = snapshot.full()
-            described = Metadata.describe(name, whole, base_url="", pseudonymized=looks_pseudonymized(whole))
-            store.save_metadata(dataclasses.replace(described, snapshot_sha256=store.snapshot_digest()))
-            metadata = None
-        if metadata is not None and snapshot.repository.full_name != metadata.repository:
-            why = f"it holds {snapshot.repository.full_name!r} but metadata.json says {metadata.repository!r}"
-            notes.append(_quarantined(store, CorruptFile(store.snapshot_path, why)))
-            return load_cached(store, notes, project)
-        if metadata is not None and not _snapshot_matches(store, snapshot, metadata):
-            try:
-                notes.append(_describe_again(store, snapshot.full(), metadata))
-            except CacheError as exc:  # a read-only checkout: serve the snapshot, say what could not be fixed
-                notes.append(
-                    f"{store.metadata_path.name} describes another snapshot and cannot be rewritten: {exc}"
-                )
-        return snapshot
-    try:
-        store.read_metadata()
-    except MissingFile:
-        return None
-    except CorruptFile as exc:
-        notes.append(_quarantined(store, exc))
-        return None
-    from pytest_ghseed.cache.rebuild import rebuild_project
-
-    try:
-        rebuilt = rebuild_project(store)
-    except CorruptFile as exc:
-        notes.append(f"rebuilding from the cassettes failed: {_quarantined(store, exc)}")
-        return None
-    except CacheError as exc:
-        notes.append(f"rebuilding from the cassettes failed: {exc}")
-        return None
-    notes.append(f"rebuilt the snapshot of {store.name} from its cassettes ({len(rebuilt.prs)} PRs)")
-    return derived.CachedSnapshot.of(rebuilt)
-
-
-def _describe_again(store: ProjectStore, snapshot: Snapshot, metadata: Metadata) -> str:
-    """Write metadata for the snapshot beside it (an interrupted save wrote the snapshot, not the metadata).
-
-    The snapshot was written first and whole, so it is the truth; the metadata keeps what it knew
-    (ETags, covered selections: at worst a later request fetches again what it no longer finds).
-    """
-    from pytest_ghseed.checkpoint import read_progress
-
-    progress = read_progress(store.checkpoint_path)
-    crawl = progress.planned_at if progress is not None and progress.completed else metadata.crawl
-    repaired = dataclasses.replace(
-        metadata.for_snapshot(snapshot, snapshot_sha256=store.snapshot_digest()), crawl=crawl
-    )
-    store.save_metadata(repaired)
-    _settle(store)
-    return (
-        f"{store.metadata_path.name} described another snapshot than {store.snapshot_path.name} (a save "
-        f"interrupted between the two); wrote it again for the {len(snapshot.prs)} PRs of the snapshot"
-    )
-
-
-def _settle_quietly(store: ProjectStore) -> list[str]:
-    """``_settle``, but a cache it cannot clean (a read-only checkout in CI) is only noted, never fatal."""
-    try:
-        return _settle(store)
-    except CacheError as exc:
-        return [f"could not clean what an interrupted run left in {store.path}: {exc}"]
-
-
-def _settle(store: ProjectStore) -> list[str]:
-    """Finish or clean what an interrupted run left (the lock is held): temp files, a done checkpoint."""
-    from pytest_ghseed.checkpoint import data_log_path, discard, read_progress
-
-    notes = store.clear_leftovers()
-    metadata = _metadata_or_none(store)
-    for checkpoint in (
-        store.checkpoint_path,
-        store.layout.refresh_checkpoint,
-        store.layout.repair_checkpoint,
-    ):
-        progress = read_progress(checkpoint)
-        if progress is not None and not progress.readable and metadata is not None:
-            # Nothing can resume from it, and a finished recording stands: set it aside, never delete.
-            moved = [store.quarantine(p).name for p in (checkpoint, data_log_path(checkpoint)) if p.exists()]
-            notes.append(f"{checkpoint.name} is unusable; moved aside ({', '.join(moved)})")
-            continue
-        if (
-            progress is not None
-            and progress.completed
-            and metadata is not None
-            and progress.planned_at is not None
-            and progress.planned_at == metadata.crawl
-            and store.snapshot_matches(metadata)
-        ):
-            # Its crawl was saved; only the final clean-up was missed.
-            discard(checkpoint)
-            notes.append(f"removed {checkpoint.name}: its crawl was already saved (an interrupted clean-up)")
-    return notes
-
-
-def _lost_cassettes(store: ProjectStore, cached: CachedSnapshot) -> tuple[int, ...] | None:
-    """PR numbers whose cassette is gone (moved aside, deleted); () when the listing is; None when none is.
-
-    One listing of the cassette folder (not a look per PR: this runs on every cached load).
-    """
-    from pytest_ghseed.cache.layout import graphql_shard_number, listing_sequence, shard_number
-
-    numbers = cached.numbers
-    try:
-        names = [p.name for p in store.cassette_dir.iterdir()] if store.cassette_dir.is_dir() else []
-    except OSError:
-        names = []
-    if not names and not numbers:
-        return None
-    if not any(listing_sequence(name) is not None for name in names):
-        return ()
-    answered = any(graphql_shard_number(name) is not None for name in names)
-    recorded = {shard_number(name) for name in names}
-    missing = [n for n in numbers if n not in recorded]
-    if not missing:
-        return None
-    metadata = _metadata_or_none(store)
-    graphql = set(metadata.graphql) if metadata is not None else set()
-    # A PR recorded through GraphQL lives in the GraphQL cassettes (and its files, with patches, in its own).
-    through_graphql = [n for n in missing if n in graphql and answered]
-    with_files: set[int] = set()
-    if through_graphql and cached.params.patches:
-        with_files = {pr.number for pr in cached.pulls(through_graphql) if pr.changed_files > 0}
-    lost = tuple(n for n in missing if n not in through_graphql or n in with_files)
-    return lost or None
-
-
-def _snapshot_matches(store: ProjectStore, cached: CachedSnapshot, metadata: Metadata) -> bool:
-    """Whether snapshot.json is the one ``metadata`` was written with (the derived copy knows its digest)."""
-    if metadata.snapshot_sha256 is None:
-        return True
-    if cached.digest is not None:
-        return cached.digest == metadata.snapshot_sha256
-    return store.snapshot_matches(metadata)
-
-
-def _quarantined(store: ProjectStore, exc: CorruptFile) -> str:
-    """Move the corrupt file aside and say so."""
-    moved = store.quarantine(Path(str(exc.path)))
-    return f"{exc}; moved aside to {moved.name}. It will be fetched again."
 
 
 # -- fetching ---------------------------------------------------------------------------------------
@@ -659,7 +459,7 @@ def _finish(
     """
     crawl = result.checkpoint.planned_at if result.checkpoint is not None else None
     # The PRs last recorded through GraphQL: this crawl's, and those kept from before it refetched none.
-    before = _metadata_or_none(store)
+    before = metadata_or_none(store)
     graphql = set(before.graphql) if before is not None else set()
     graphql = (graphql - {pr.number for pr in result.prs}) | set(result.graphql)
     saved = _save(
@@ -763,7 +563,7 @@ def _fetch_resetting_foreign_checkpoint(
 
 
 def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Repository, str] | None:
-    metadata = _metadata_or_none(store)
+    metadata = metadata_or_none(store)
     etag = metadata.repository_etag if metadata is not None else None
     return (snapshot.repository, etag) if etag else None
 
@@ -771,7 +571,7 @@ def _known_repository(store: ProjectStore, snapshot: Snapshot) -> tuple[Reposito
 def _previous_pulls(store: ProjectStore, snapshot: Snapshot) -> dict[int, FetchedPull]:
     from pytest_ghseed.fetch.fetcher import FetchedPull
 
-    metadata = _metadata_or_none(store)
+    metadata = metadata_or_none(store)
     etags = metadata.pr_etags if metadata is not None else {}
     return {pr.number: FetchedPull(pr=pr, etags=dict(etags.get(pr.number, {}))) for pr in snapshot.prs}
 
@@ -812,7 +612,7 @@ def _save(
     )
     if checked_at is not None:
         # The snapshot on disk stays as it is: the metadata keeps describing it.
-        before = _metadata_or_none(store)
+        before = metadata_or_none(store)
         digest = before.snapshot_sha256 if before is not None and before.snapshot_sha256 else None
         checked = dataclasses.replace(
             metadata.checked(checked_at), snapshot_sha256=digest or store.snapshot_digest()

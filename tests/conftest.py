@@ -35,6 +35,19 @@ def emulator_factory() -> Iterator[Callable[..., Emulator]]:
         emulator.stop()
 
 
+# What the plugin and the command read from the environment. CI runners set CI=true (record mode none),
+# and a developer may have a token or a salt exported: every test starts without them and sets what it
+# is about, so the suite behaves the same on a laptop and in CI.
+PLUGIN_ENVIRONMENT = ("CI", "GITHUB_TOKENS", "GITHUB_TOKEN", "GITHUB_API_URL", "GHSEED_PSEUDONYM_SALT")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start every test without the variables the plugin reads, whatever the outer environment holds."""
+    for name in PLUGIN_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _work_in_tmp_path(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test in its own folder: a default ./cassettes never lands in the repository."""

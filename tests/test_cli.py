@@ -44,10 +44,8 @@ def recorded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cache(recorded_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the recorded cache dir, with no token configured in the environment."""
-    monkeypatch.delenv("GITHUB_TOKENS", raising=False)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+def cache(recorded_cache: Path, tmp_path: Path) -> Path:
+    """A private copy of the recorded cache dir (conftest's clean_env leaves no token in the environment)."""
     return Path(shutil.copytree(recorded_cache, tmp_path / "cache"))
 
 

@@ -15,8 +15,9 @@ import pytest
 from pytest_ghseed.cache import codec, derived
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.factories import PullRequestFactory
+from pytest_ghseed.heal import load_cached
 from pytest_ghseed.models import FetchParams, Repository, Snapshot, long_lived
-from pytest_ghseed.seed import FetchOptions, ensure, load_cached
+from pytest_ghseed.seed import FetchOptions, ensure
 from pytest_ghseed.settings import resolve_project
 from tests.helpers import REPO, TOKENS
 

@@ -17,8 +17,6 @@ from tests.helpers import REPO, TOKENS
 @pytest.fixture
 def emu(emulator_factory, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """A small emulator of acme/widgets (6 PRs) whose tokens are in GITHUB_TOKENS."""
-    for name in ("CI", "GITHUB_TOKEN", "GITHUB_API_URL"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
     return emulator_factory(n_prs=6)
 

@@ -58,13 +58,6 @@ def pytest_unconfigure(config):
 """
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Start every test without the variables the plugin reads, whatever the outer environment holds."""
-    for name in ("CI", "GITHUB_TOKENS", "GITHUB_TOKEN", "GITHUB_API_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def emu(emulator_factory, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """A small emulator of acme/widgets (8 PRs) whose tokens are in GITHUB_TOKENS."""

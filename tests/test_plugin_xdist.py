@@ -37,8 +37,6 @@ def test_data(real_prs, real_pr_factory, i):
 @pytest.fixture
 def emu(emulator_factory, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """A small emulator of acme/widgets (8 PRs), its tokens in GITHUB_TOKENS, no CI variable."""
-    for name in ("CI", "GITHUB_TOKEN", "GITHUB_API_URL"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
     return emulator_factory(n_prs=8)
 
