@@ -153,11 +153,27 @@ class Variant:
 
 
 def variants(baseline: str | None) -> list[Variant]:
-    """The baseline (``--baseline REV``; ``none`` to skip it) and this checkout."""
+    """The baseline (``--baseline REV``; ``none`` to skip it) and this checkout, both byte-compiled."""
     found = [Variant("new", None)]
     if baseline and baseline.lower() != "none":
         found.insert(0, Variant(f"baseline {baseline}", baseline_source(baseline)))
+    for variant in found:
+        compile_package((variant.source or REPO_ROOT) / "pytest_ghseed")
     return found
+
+
+def compile_package(package: Path) -> None:
+    """Write the package's bytecode (``__pycache__``), as ``pip install`` does for a user.
+
+    Without it, a machine with ``PYTHONDONTWRITEBYTECODE`` set (this one has) compiles every module
+    in every measured run, which no installed copy does (measured: importing the fetch path took
+    0.55 to 0.65 s of CPU without bytecode, 0.43 to 0.49 s with it), for either variant.
+    """
+    import compileall
+
+    if not compileall.compile_dir(package, quiet=1):
+        msg = f"cannot byte-compile {package}"
+        raise SystemExit(msg)
 
 
 def run_json(variant: Variant, args: Sequence[str], *, cwd: Path | None = None, timeout: float = 3600) -> Any:

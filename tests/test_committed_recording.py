@@ -63,6 +63,7 @@ def test_ci_replays_the_committed_recording_with_the_network_blocked(tmp_path: P
     assert " passed" in done.stdout and "failed" not in done.stdout
 
 
+@pytest.mark.slow
 def test_the_no_network_plugin_fails_a_run_that_even_tries_to_connect(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

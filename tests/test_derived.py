@@ -6,20 +6,21 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pytest_ghseed.cache import codec, derived
 from pytest_ghseed.cache.store import ProjectStore
+from pytest_ghseed.emulator import start
 from pytest_ghseed.factories import PullRequestFactory
 from pytest_ghseed.heal import load_cached
 from pytest_ghseed.models import FetchParams, Repository, Snapshot, long_lived
 from pytest_ghseed.seed import FetchOptions, ensure
 from pytest_ghseed.settings import resolve_project
-from tests.helpers import REPO, TOKENS
+from tests.helpers import REPO, TOKENS, make_config
 
 PROJECT = resolve_project(REPO)
 ALL = FetchParams(max_prs=None)
@@ -33,11 +34,24 @@ def derived_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache of 24 PRs (the emulator's realistic mix), recorded once for the module (about 1 s)."""
+    cache = tmp_path_factory.mktemp("derived-recorded") / "cache"
+    emu = start(make_config(n_prs=24, extremes=True))
+    try:
+        with pytest.MonkeyPatch.context() as patch:  # nothing derived in the user's temp folder
+            patch.setattr(derived, "derived_dir", lambda: cache.parent / "derived")
+            ensure(PROJECT, cache, ALL, options=FetchOptions(base_url=emu.base_url, tokens=list(TOKENS)))
+    finally:
+        emu.stop()
+    return cache
+
+
 @pytest.fixture
-def store(emulator_factory: Any, tmp_path: Path, derived_folder: Path) -> ProjectStore:
-    """A recorded cache of 24 PRs (the emulator's realistic mix)."""
-    emu = emulator_factory(n_prs=24, extremes=True)
-    ensure(PROJECT, tmp_path / "cache", ALL, options=FetchOptions(base_url=emu.base_url, tokens=list(TOKENS)))
+def store(recorded: Path, tmp_path: Path, derived_folder: Path) -> ProjectStore:
+    """This test's own copy of the recorded cache (tests edit and damage it)."""
+    shutil.copytree(recorded, tmp_path / "cache")
     return ProjectStore(tmp_path / "cache", PROJECT.folder)
 
 

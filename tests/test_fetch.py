@@ -99,6 +99,7 @@ def test_caps_are_recorded_as_truncation(emulator_factory, tmp_path: Path) -> No
     assert all(not pr.commits_truncated for pr in result.prs if pr.commits_count <= 250)
 
 
+@pytest.mark.slow
 def test_exhausted_account_switches_then_all_wait_for_reset(emulator_factory, tmp_path: Path) -> None:
     """A spent account is parked and the other used; when both are spent the run waits for reset, says so, and completes."""
     emu = emulator_factory(n_prs=16, primary_limit=30, window_seconds=2.0)

@@ -217,6 +217,7 @@ def test_timeouts_shrink_the_queries_and_the_crawl_completes(emulator_factory, t
     assert dicts(result.snapshot.prs) == dicts(emu.truth(REPO))
 
 
+@pytest.mark.slow
 def test_a_spent_graphql_budget_parks_graphql_only_and_is_waited_for(
     emulator_factory, tmp_path: Path
 ) -> None:

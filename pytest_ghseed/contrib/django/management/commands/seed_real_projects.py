@@ -27,7 +27,7 @@ from pytest_ghseed.contrib.django.source import (
     parse_positive_int,
     progress_renderer,
 )
-from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
+from pytest_ghseed.defaults import DEFAULT_CACHE_DIR, DEFAULT_MAX_PRS, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
 from pytest_ghseed.errors import GhseedError, UsageError
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cache-dir",
             type=Path,
-            help="pytest-ghseed's cache folder (default: settings.GHSEED_CACHE_DIR, else ./cassettes)",
+            help=f"pytest-ghseed's cache folder (default: settings.GHSEED_CACHE_DIR, else ./{DEFAULT_CACHE_DIR})",
         )
         parser.add_argument(
             "--record-mode",
@@ -168,7 +168,7 @@ class Command(BaseCommand):
         try:
             seeder = self._seeder(options["seeder"], options["database"])
             self._check_migrated(seeder.using)
-            cache_dir = Path(options["cache_dir"] or getattr(settings, "GHSEED_CACHE_DIR", "cassettes"))
+            cache_dir = Path(options["cache_dir"] or getattr(settings, "GHSEED_CACHE_DIR", DEFAULT_CACHE_DIR))
             for name in options["projects"]:
                 fetched = self._fetch(name, cache_dir, options)
                 self._seed(seeder, fetched, dry_run=options["dry_run"])
