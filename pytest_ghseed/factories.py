@@ -47,7 +47,6 @@ from pytest_ghseed.factory_sources import (
     LARGE_MIN_FILES,
     LARGE_MIN_LINES,
     SYNTHETIC,
-    WORDS,
     AuthorKind,
     Crew,
     FileShape,
@@ -72,6 +71,7 @@ from pytest_ghseed.models import (
     Snapshot,
     User,
 )
+from pytest_ghseed.vocabulary import WORDS
 
 __all__ = [
     "LARGE_MIN_FILES",

@@ -27,6 +27,7 @@ from pytest_ghseed.models import (
     Snapshot,
     User,
 )
+from pytest_ghseed.vocabulary import WORDS
 
 Outcome = Literal["open", "merged", "closed"]
 AuthorKind = Literal["human", "bot"]
@@ -38,24 +39,6 @@ LARGE_MIN_LINES = 1000
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SUBMITTED_STATES = ("APPROVED", "COMMENTED", "CHANGES_REQUESTED", "DISMISSED")
-WORDS = (
-    "fix",
-    "add",
-    "support",
-    "refactor",
-    "cache",
-    "pagination",
-    "tokens",
-    "retry",
-    "docs",
-    "typing",
-    "parser",
-    "cli",
-    "errors",
-    "tests",
-    "speed",
-    "config",
-)
 
 
 def sha(rng: random.Random) -> str:

@@ -29,6 +29,7 @@ from pytest_ghseed.emulator.data import (
     reactions_json,
     user_json,
 )
+from pytest_ghseed.vocabulary import WORDS
 
 
 @dataclass(frozen=True)
@@ -80,24 +81,6 @@ DIRECTORIES = ("src/core", "src/api", "src/cli", "tests", "docs", "tools", "src/
 STEMS = ("client", "models", "utils", "config", "parser", "cache", "views", "handlers", "errors", "index")
 TEXT_EXTENSIONS = (".py", ".py", ".py", ".md", ".toml", ".js", ".txt")
 BINARY_EXTENSIONS = (".png", ".woff2", ".ico")
-WORDS = (
-    "fix",
-    "add",
-    "support",
-    "refactor",
-    "cache",
-    "pagination",
-    "tokens",
-    "retry",
-    "docs",
-    "typing",
-    "parser",
-    "cli",
-    "errors",
-    "tests",
-    "speed",
-    "config",
-)
 
 #: Special pulls ``extremes=True`` adds (number -> kind) when a project has at least 20 pulls.
 EXTREMES = {3: "crowded", 7: "commits-120", 11: "commits-300", 13: "files-3100", 17: "quiet"}
