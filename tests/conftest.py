@@ -12,6 +12,12 @@ from typing import Any
 
 import pytest
 
+# Imported once, before any test: pytester's in-process runs drop the modules a run imported, and
+# PyYAML's C extension keeps the classes of the first import for the life of the process, so a yaml
+# imported again after a run (by vcrpy, in a later test) gets classes the extension rejects ("expected
+# SCALAR, SEQUENCE-START, ..."). Which test met that depended on the order xdist gave the tests.
+import yaml  # noqa: F401
+
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, start
 from tests.helpers import make_config
 

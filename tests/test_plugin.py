@@ -1151,10 +1151,7 @@ def test_snapshot_fixture_is_shared_by_the_session(pytester: pytest.Pytester) ->
 
 def test_works_beside_pytest_recording(pytester: pytest.Pytester, emu: Emulator) -> None:
     """pytest-recording's vcr marker and ghseed's real_prs work in one session, recording then replaying."""
-    pytest.importorskip("pytest_recording")
-    # Imported here, before the in-process runs: pytester drops the modules a run imported, and
-    # PyYAML's C extension would keep the first run's classes, breaking the second run's loader.
-    pytest.importorskip("vcr")
+    pytest.importorskip("pytest_recording")  # yaml is imported early: see conftest.py
     pytester.makepyfile(
         test_both=f"""
         import pytest

@@ -22,6 +22,8 @@ from github import Github
 
 from pytest_ghseed.fetch import connection
 from pytest_ghseed.fetch.transport import make_github
+from pytest_ghseed.secrets import Token
+from tests.helpers import REPO, TOKENS
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -123,3 +125,25 @@ def test_a_proxy_for_the_host_keeps_requests(monkeypatch: pytest.MonkeyPatch) ->
 def make_github_plain() -> Github:
     """A PyGithub client with its default transport (what ``install`` starts from)."""
     return Github(base_url="https://api.github.com")
+
+
+def test_a_fetch_inside_a_vcrpy_cassette_records_then_replays(emulator_factory, tmp_path: Path) -> None:
+    """A user's vcrpy cassette around ghseed's client (vcrpy patches http.client): recorded, then replayed."""
+    import vcr
+
+    emu = emulator_factory(n_prs=3)
+    token, base_url = Token(next(iter(TOKENS))), emu.base_url
+    cassette = str(tmp_path / "outer.yaml")
+
+    def read() -> list[tuple[int, str]]:
+        gh = make_github(base_url, token)
+        return sorted((pull.number, pull.title) for pull in gh.get_repo(REPO).get_pulls(state="all"))
+
+    truth = [(pr.number, pr.title) for pr in sorted(emu.truth(REPO), key=lambda pr: pr.number)]
+    with vcr.use_cassette(cassette, record_mode="once"):
+        recorded = read()
+    emu.stop()  # nothing left to answer: the second read is vcrpy's alone
+    with vcr.use_cassette(cassette, record_mode="none"):
+        replayed = read()
+    assert recorded == truth
+    assert replayed == recorded

@@ -138,11 +138,13 @@ class LeanHTTPConnection:
             # client's retry layer decides whether to send it).
             self.close()
             raise
-        if response.will_close:
+        # vcrpy (a user's cassette around the fetch) patches http.client: its response has no
+        # ``will_close`` and keeps the real connection itself, so only http.client's own is asked.
+        if getattr(response, "will_close", False):
             self.close()
         if (response.getheader("content-encoding") or "").lower() == "gzip":
             data = zlib.decompress(data, 31)
-        charset = response.headers.get_content_charset() or "utf-8"
+        charset = response.msg.get_content_charset() or "utf-8"
         text = data.decode(charset, errors="replace")
         _hold(response.status, response.getheaders(), lambda: text)
         return _Response(response.status, response.getheaders(), text)
