@@ -289,13 +289,28 @@ def under_200_mib(lab: Lab, run: Run) -> list[str]:
     return [] if run.peak_mib is not None and run.peak_mib < 200 else [f"peak RSS {run.peak_mib} MiB"]
 
 
+def interruptible() -> None:
+    """In the child, before exec: Ctrl-C back to its default, whatever this process inherited.
+
+    A shell without job control starts background commands with SIGINT ignored, and a Python started
+    with SIGINT ignored keeps ignoring it: the suite run that way (``pytest ... &``) would test the
+    shell, not ghseed's handling of one Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def ctrl_c(lab: Lab) -> Run:
     """One SIGINT while every worker waits on a silent server: the command ends at once."""
     with hostile.Hostile(lab.emulator.base_url, hostile.silent_details) as proxy:
         args = [GHSEED, "fetch", REPO, "--base-url", proxy.base_url, "--cache-dir", str(lab.cache)]
         started = time.monotonic()
         process = subprocess.Popen(
-            args, env=lab.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            args,
+            env=lab.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=interruptible,
         )
         time.sleep(2.0)  # the probes are done, the workers sit in requests that never end
         process.send_signal(signal.SIGINT)
@@ -451,7 +466,14 @@ def hostile_clients_of_serve(lab: Lab) -> Run:
     assert first.code == 0, first.err
     lab.runs.clear()
     argv = [GHSEED, "serve", REPO, "--cache-dir", str(lab.cache)]
-    process = subprocess.Popen(argv, env=lab.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        argv,
+        env=lab.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
+    )
     started = time.monotonic()
     notes: list[str] = []
     try:
