@@ -50,12 +50,10 @@ DEFAULT_API: Api = "rest"
 #: (and GraphQL's ``files``) at 3,000. The snapshot keeps REST's lists whichever API fetched them.
 COMMITS_CAP = 250
 FILES_CAP = 3000
+#: The same caps by list name, as the GraphQL crawl and its rebuild apply them to a PR's pages.
+LIST_CAPS = {"commits": COMMITS_CAP, "files": FILES_CAP}
 #: GitHub's REST API; ``GITHUB_API_URL`` (set by GitHub Actions) overrides it.
 DEFAULT_BASE_URL = "https://api.github.com"
-#: GitHub's own caps on a pull request's lists: it silently stops listing commits and files past them
-#: (REST; GraphQL stops files at 3,000 too, but pages through every commit).
-COMMITS_CAP = 250
-FILES_CAP = 3000
 #: The distribution name, which ``importlib.metadata`` knows the version of (pyproject.toml holds it).
 DISTRIBUTION = "pytest-ghseed"
 

@@ -4,13 +4,16 @@ names the option and the value and says what fits. One parser per kind of value,
 
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from pytest_ghseed.errors import UsageError
 
 _Choice = TypeVar("_Choice", bound=str)
+_T = TypeVar("_T")
 
 
 def parse_base_url(value: str, what: str) -> str:
@@ -82,7 +85,7 @@ def parse_seconds(value: str, what: str) -> float:
     except ValueError:
         seconds = -1.0
     if not (0 <= seconds < float("inf")):
-        msg = f"{what} must be a number of seconds, 0 or more, got {value!r}"
+        msg = f"{what} must be 0 or more seconds, got {value!r}"
         raise UsageError(msg)
     return seconds
 
@@ -110,3 +113,18 @@ def parse_flag(value: str, what: str) -> bool:
         return text in _TRUE
     msg = f"{what} must be true or false, got {value!r}"
     raise UsageError(msg)
+
+
+def argparse_type(parse: Callable[[str, str], _T], what: str) -> Callable[[str], _T]:
+    """An argparse ``type=`` from one of these parsers: its message becomes argparse's error.
+
+    Shared by the ``ghseed`` command and the Django management command, so both refuse a value alike.
+    """
+
+    def convert(value: str) -> _T:
+        try:
+            return parse(value, what)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert

@@ -108,12 +108,7 @@ def _compile() -> dict[str, Callable[..., Any]]:
     """``encode_<Model>`` (model -> tuple) and ``decode_<Model>`` (tuple -> model) for every model."""
     namespace: dict[str, Any] = {"iso": datetime.fromisoformat, "user": models._shared_user}
     lines: list[str] = []
-    every: list[tuple[str, type[Any]]] = [
-        *_ITEMS.items(),
-        ("Repository", Repository),
-        ("FetchParams", FetchParams),
-    ]
-    for name, cls in every:
+    for name, cls in _MODELS:
         fields = _fields(cls)
         names = [f"f{i}" for i in range(len(fields))]
         namespace[f"new_{name}"] = models.compile_constructor(cls)

@@ -20,14 +20,11 @@ from typing import Any
 from pytest_ghseed.cache.cassettes import load_interactions
 from pytest_ghseed.cache.rebuild import recorded_lists
 from pytest_ghseed.cache.store import ProjectStore
-from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+from pytest_ghseed.defaults import COMMITS_CAP, LIST_CAPS
 from pytest_ghseed.errors import CorruptFile
 from pytest_ghseed.graphql.convert import PullAssembly, pull_request_from_graphql
 from pytest_ghseed.graphql.queries import LEAVES, Overflow
 from pytest_ghseed.models import FileChange, PullRequest
-
-#: The caps every GraphQL crawl reads within (``graphql_fetcher``): a PR is whole once they are met.
-CAPS = {"commits": COMMITS_CAP, "files": FILES_CAP}
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class RecordedPull:
 
 
 def _whole(node: Mapping[str, Any]) -> PullAssembly:
-    return PullAssembly(node, leaves=[name for name in LEAVES if name in node], caps=CAPS)
+    return PullAssembly(node, leaves=[name for name in LEAVES if name in node], caps=LIST_CAPS)
 
 
 def recorded_pulls(store: ProjectStore, numbers: Collection[int]) -> dict[int, RecordedPull]:

@@ -5,7 +5,6 @@ its kind (``parsing``), so a bad value is a usage error naming it before anythin
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from pytest_ghseed.defaults import (
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_PRS,
     DEFAULT_MAX_WAIT,
+    DEFAULT_RECORD_MODE,
     DEFAULT_STATE,
     DEFAULT_WORKERS,
     STATES,
@@ -22,7 +22,14 @@ from pytest_ghseed.defaults import (
 )
 from pytest_ghseed.errors import UsageError
 from pytest_ghseed.export import CSV_FIELDS, FORMATS
-from pytest_ghseed.parsing import parse_base_url, parse_choice, parse_date, parse_positive_int, parse_seconds
+from pytest_ghseed.parsing import (
+    argparse_type,
+    parse_base_url,
+    parse_choice,
+    parse_date,
+    parse_positive_int,
+    parse_seconds,
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -36,23 +43,11 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _typed(parse: Callable[[str, str], object], what: str) -> Callable[[str], object]:
-    """An argparse ``type=`` from one of our parsers: its message becomes argparse's error."""
-
-    def convert(value: str) -> object:
-        try:
-            return parse(value, what)
-        except UsageError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
 def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a preset (posthog, django, ..., demo), owner/repo, or an alias")
     parser.add_argument(
         "--max-prs",
-        type=_typed(parse_positive_int, "--max-prs"),
+        type=argparse_type(parse_positive_int, "--max-prs"),
         default=DEFAULT_MAX_PRS,
         help=f"how many pull requests to fetch (default {DEFAULT_MAX_PRS})",
     )
@@ -62,19 +57,19 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--state",
-        type=_typed(lambda v, w: parse_choice(v, STATES, w), "--state"),
+        type=argparse_type(lambda v, w: parse_choice(v, STATES, w), "--state"),
         default=DEFAULT_STATE,
         help=f"{', '.join(STATES)} (default {DEFAULT_STATE})",
     )
     parser.add_argument(
-        "--since", type=_typed(parse_date, "--since"), help="only PRs created on or after (ISO date)"
+        "--since", type=argparse_type(parse_date, "--since"), help="only PRs created on or after (ISO date)"
     )
     parser.add_argument(
-        "--until", type=_typed(parse_date, "--until"), help="only PRs created on or before (ISO date)"
+        "--until", type=argparse_type(parse_date, "--until"), help="only PRs created on or before (ISO date)"
     )
     parser.add_argument(
         "--workers",
-        type=_typed(parse_positive_int, "--workers"),
+        type=argparse_type(parse_positive_int, "--workers"),
         default=DEFAULT_WORKERS,
         help=f"parallel worker threads (default {DEFAULT_WORKERS})",
     )
@@ -84,20 +79,20 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     _add_cache_dir(parser)
     parser.add_argument(
         "--base-url",
-        type=_typed(parse_base_url, "--base-url"),
+        type=argparse_type(parse_base_url, "--base-url"),
         help="GitHub API URL (default GITHUB_API_URL or https://api.github.com; Enterprise: https://HOST/api/v3)",
     )
     parser.add_argument(
         "--record-mode",
         choices=("once", "new_episodes", "all"),
-        default="once",
+        default=DEFAULT_RECORD_MODE,
         help=(
             "once: fetch what the cache lacks (default); new_episodes: refresh what changed; all: fetch again"
         ),
     )
     parser.add_argument(
         "--api",
-        type=_typed(lambda v, w: parse_choice(v, APIS, w), "--api"),
+        type=argparse_type(lambda v, w: parse_choice(v, APIS, w), "--api"),
         default=DEFAULT_API,
         metavar="{" + ",".join(APIS) + "}",
         help=f"GitHub API to fetch with: rest, graphql (files with patches through REST), or auto (GraphQL "
@@ -111,7 +106,7 @@ def _add_fetch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-wait",
-        type=_typed(parse_seconds, "--max-wait"),
+        type=argparse_type(parse_seconds, "--max-wait"),
         default=DEFAULT_MAX_WAIT,
         help=f"longest wait for a rate-limit reset before giving up, in seconds (default {DEFAULT_MAX_WAIT:.0f})",
     )
@@ -176,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project(serve)
     serve.add_argument(
         "--port",
-        type=_typed(_parse_port, "--port"),
+        type=argparse_type(_parse_port, "--port"),
         default=0,
         help="port to bind; 0 picks a free one (default)",
     )

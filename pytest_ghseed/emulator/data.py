@@ -9,7 +9,6 @@ byte-identical data; :meth:`Project.from_raw` fills one from recorded bodies.
 
 from __future__ import annotations
 
-import base64
 import random
 import threading
 from collections.abc import Iterable, Mapping
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+from pytest_ghseed.graphql.mapping import node_id
 
 if TYPE_CHECKING:
     from pytest_ghseed.models import PullRequest
@@ -52,12 +52,6 @@ REACTION_KEYS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "
 def iso(moment: datetime) -> str:
     """Format a timestamp the way GitHub does: UTC, seconds, ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def node_id(kind: str, number: int) -> str:
-    """GitHub's legacy global node id: base64 of ``<len>:<Type><id>``."""
-    text = f"0{len(kind)}:{kind}{number}"
-    return base64.b64encode(text.encode()).decode()
 
 
 def user_json(login: str, user_id: int, kind: str = "User") -> JSON:

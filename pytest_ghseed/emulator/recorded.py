@@ -13,8 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pytest_ghseed.emulator.data import API, JSON, WEB, node_id, user_json
-from pytest_ghseed.graphql.mapping import REST_FILE_STATUS, bot_login_from_email, rest_login, rest_pull_state
+from pytest_ghseed.emulator.data import API, JSON, WEB, user_json
+from pytest_ghseed.graphql.mapping import (
+    REST_FILE_STATUS,
+    bot_login_from_email,
+    node_id,
+    rest_login,
+    rest_pull_state,
+)
 
 #: The id of an account a recording names only by login (a fork's owner): GitHub's never-used 0.
 _UNKNOWN_ID = 0

@@ -12,11 +12,8 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
-
-if TYPE_CHECKING:
-    pass
 
 from pytest_ghseed.emulator.data import (
     API,
@@ -25,10 +22,10 @@ from pytest_ghseed.emulator.data import (
     Project,
     RawPull,
     iso,
-    node_id,
     reactions_json,
     user_json,
 )
+from pytest_ghseed.graphql.mapping import node_id
 from pytest_ghseed.vocabulary import WORDS
 
 

@@ -13,7 +13,8 @@ import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pytest_ghseed.emulator.data import API, JSON, WEB, RawPull, node_id, user_json
+from pytest_ghseed.emulator.data import API, JSON, WEB, RawPull, user_json
+from pytest_ghseed.graphql.mapping import node_id
 
 #: Keys of GitHub's ``public-user`` beyond the simple user object, with the values we serve: a recording
 #: has no profile, so these are neutral, fixed values (GitHub's own for an empty profile).

@@ -13,13 +13,11 @@ progress: a crawl stopped under one API resumes under the other without fetching
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_ghseed.checkpoint import Checkpoint
 from pytest_ghseed.defaults import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_IN_FLIGHT,
@@ -28,16 +26,14 @@ from pytest_ghseed.defaults import (
     Api,
 )
 from pytest_ghseed.errors import FetchError, NotFound
-from pytest_ghseed.fetch.fetcher import FetchedPull, Fetcher, FetchResult, fetch_pulls
+from pytest_ghseed.fetch.fetcher import CrawlStart, FetchedPull, Fetcher, FetchResult, fetch_pulls
 from pytest_ghseed.fetch.graphql_client import GraphQLClient
 from pytest_ghseed.fetch.graphql_fetcher import GraphQLFetcher
-from pytest_ghseed.fetch.probe import probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
-from pytest_ghseed.fetch.tokens import TokenPool
 from pytest_ghseed.graphql.queries import rate_limit_query
 from pytest_ghseed.models import FetchParams, Repository
 from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
+from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import TrafficSink
 
 #: What one PR costs each way, measured by ``benchmarks/bench_fetch.py`` on the emulator's mix
@@ -117,20 +113,23 @@ def fetch_with(
             "API: REST's files always carry their patches. Use --api graphql or --api auto"
         )
         raise FetchError(msg)
-    token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
-    probed = probe_tokens(base_url, token_list, policy=policy, max_wait=max_wait)
-    pool = TokenPool(
-        probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
+    start = CrawlStart.open(
+        full_name,
+        params,
+        checkpoint_path=checkpoint_path,
+        base_url=base_url,
+        tokens=tokens,
+        max_in_flight=max_in_flight,
+        max_wait=max_wait,
+        policy=policy,
+        scrubber=scrubber,
+        on_event=on_event,
     )
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber)
-    notes = [*probed.notes, *pool.notes, *checkpoint.notes]
-    client = GraphQLClient(base_url, pool, policy=policy, recorder=sink)
+    checkpoint = start.checkpoint
+    client = GraphQLClient(base_url, start.pool, policy=policy, recorder=sink)
     try:
-        chosen, why = _decide(api, client, token_list, params)
-        notes.append(f"--api {api}: {why}")
-        if on_event is not None:
-            for note in notes:
-                on_event(ProgressEvent(kind="note", repo=full_name, message=note))
+        chosen, why = _decide(api, client, start.tokens, params)
+        start.note(f"--api {api}: {why}")
         if chosen == "rest":
             fetcher = Fetcher(
                 client,
@@ -156,9 +155,7 @@ def fetch_with(
             ).run(updated_since=updated_since, only=only, known_repository=known_repository)
     finally:
         client.close()
-    if on_event is None:
-        result = dataclasses.replace(result, notes=(*notes, *result.notes))
-    return result
+    return start.with_notes(result)
 
 
 def _decide(api: Api, client: GraphQLClient, tokens: Sequence[Token], params: FetchParams) -> tuple[Api, str]:

@@ -621,17 +621,20 @@ def fetch_pulls(
     that the checkpoint in the cache folder is scrubbed like the cassettes). ``record_filter``: applied to
     each PR's record before that (a pseudonymized recording replaces its people there).
     """
-    token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
-    probed = probe_tokens(base_url, token_list, policy=policy, max_wait=max_wait)
-    pool = TokenPool(
-        probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
+    start = CrawlStart.open(
+        full_name,
+        params,
+        checkpoint_path=checkpoint_path,
+        base_url=base_url,
+        tokens=tokens,
+        max_in_flight=max_in_flight,
+        max_wait=max_wait,
+        policy=policy,
+        scrubber=scrubber,
+        on_event=on_event,
     )
-    checkpoint = Checkpoint.open(checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber)
-    notes = [*probed.notes, *pool.notes, *checkpoint.notes]
-    if on_event is not None:
-        for note in notes:
-            on_event(ProgressEvent(kind="note", repo=full_name, message=note))
-    client = GitHubClient(base_url, pool, policy=policy, recorder=sink)
+    checkpoint = start.checkpoint
+    client = GitHubClient(base_url, start.pool, policy=policy, recorder=sink)
     fetcher = Fetcher(
         client,
         full_name,
@@ -648,7 +651,62 @@ def fetch_pulls(
         )
     finally:
         client.close()
-    if on_event is None:
-        # Nobody saw them live: they travel with the result.
-        result = dataclasses.replace(result, notes=(*probed.notes, *pool.notes, *result.notes))
-    return result
+    return start.with_notes(result)
+
+
+@dataclasses.dataclass
+class CrawlStart:
+    """What every crawl, REST or GraphQL, starts with: the tokens probed, their pool, the checkpoint.
+
+    The notes said on the way (a token dropped, a checkpoint resumed) are sent as progress events when
+    someone listens, and otherwise travel with the result (``with_notes``).
+    """
+
+    full_name: str
+    tokens: list[Token]
+    pool: TokenPool
+    checkpoint: Checkpoint
+    on_event: Callable[[ProgressEvent], None] | None
+    #: Said before the crawl and not by the checkpoint (whose notes the result carries already).
+    notes: list[str]
+
+    @classmethod
+    def open(
+        cls,
+        full_name: str,
+        params: FetchParams,
+        *,
+        checkpoint_path: Path,
+        base_url: str,
+        tokens: Sequence[str | Token] | None,
+        max_in_flight: int,
+        max_wait: float,
+        policy: RetryPolicy | None,
+        scrubber: Scrubber | None,
+        on_event: Callable[[ProgressEvent], None] | None,
+    ) -> CrawlStart:
+        token_list = tokens_from_env() if tokens is None else Token.wrap_all(tokens)
+        probed = probe_tokens(base_url, token_list, policy=policy, max_wait=max_wait)
+        pool = TokenPool(
+            probed.probes, max_in_flight=max_in_flight, max_wait=max_wait, on_event=on_event, repo=full_name
+        )
+        checkpoint = Checkpoint.open(
+            checkpoint_path, repo=full_name, params=params.to_dict(), scrubber=scrubber
+        )
+        start = cls(full_name, token_list, pool, checkpoint, on_event, [])
+        for note in [*probed.notes, *pool.notes]:
+            start.note(note)
+        for note in checkpoint.notes:
+            start.note(note, kept=False)
+        return start
+
+    def note(self, message: str, *, kept: bool = True) -> None:
+        """Say ``message`` now to a listener; otherwise keep it for the result (unless ``kept`` is False)."""
+        if self.on_event is not None:
+            self.on_event(ProgressEvent(kind="note", repo=self.full_name, message=message))
+        elif kept:
+            self.notes.append(message)
+
+    def with_notes(self, result: FetchResult) -> FetchResult:
+        """The result, carrying the notes nobody saw live before its own."""
+        return dataclasses.replace(result, notes=(*self.notes, *result.notes)) if self.notes else result

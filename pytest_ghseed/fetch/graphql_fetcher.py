@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pytest_ghseed.checkpoint import Checkpoint
-from pytest_ghseed.defaults import COMMITS_CAP, FILES_CAP
+from pytest_ghseed.defaults import COMMITS_CAP, LIST_CAPS
 from pytest_ghseed.errors import FetchError, NotFound
 from pytest_ghseed.fetch.client import MalformedAnswer, Response
 from pytest_ghseed.fetch.fetcher import _CANCEL_GRACE, GONE, FetchedPull, Fetcher, FetchResult
@@ -270,7 +270,7 @@ class _Crawl:
             numbers,
             counts=counts,
             leaves=LEAVES_WITHOUT_FILES if self.patches else LEAVES,
-            caps={"commits": COMMITS_CAP, "files": FILES_CAP},
+            caps=LIST_CAPS,
             sizes=fetcher.sizes,
         )
         self.cond = fetcher._cond

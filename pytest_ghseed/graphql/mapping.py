@@ -6,6 +6,7 @@ builds the same models as REST with their inverses. Imports nothing (the plugin 
 
 from __future__ import annotations
 
+import base64
 import re
 
 #: REST logins of GitHub Apps end with this; GraphQL's ``Bot.login`` does not (``dependabot``).
@@ -67,3 +68,10 @@ def bot_login_from_email(email: str | None) -> str | None:
     if match is None or not match["login"].endswith(BOT_SUFFIX):
         return None
     return match["login"]
+
+
+def node_id(kind: str, number: int) -> str:
+    """GitHub's legacy global node id of a ``kind`` (``User``, ``PullRequest``, ...) by database id:
+    base64 of ``0<len>:<Type><id>``, what REST answers carry as ``node_id``."""
+    text = f"0{len(kind)}:{kind}{number}"
+    return base64.b64encode(text.encode()).decode()

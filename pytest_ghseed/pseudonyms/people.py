@@ -347,7 +347,7 @@ class Pseudonymizer:
             elif name == "id":
                 out[name] = pseudo_id
             elif name == "node_id" and isinstance(item, str):
-                from pytest_ghseed.emulator.data import node_id
+                from pytest_ghseed.graphql.mapping import node_id
 
                 out[name] = node_id("Bot" if bot else "User", pseudo_id)
             elif name == "avatar_url" and isinstance(item, str) and "/u/" in item:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
-from pytest_ghseed.defaults import DEFAULT_MAX_PRS, DEFAULT_MAX_WAIT, DEFAULT_WORKERS, RECORD_MODES
+from pytest_ghseed.defaults import (
+    DEFAULT_MAX_PRS,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_RECORD_MODE,
+    DEFAULT_WORKERS,
+    RECORD_MODES,
+)
 from pytest_ghseed.models import FetchParams, Snapshot
 from pytest_ghseed.parsing import parse_base_url, parse_choice, parse_positive_int
 from pytest_ghseed.progress import ProgressEvent, ProgressRenderer, StreamOutput
@@ -60,7 +66,7 @@ def fetch_project(
     *,
     cache_dir: Path,
     max_prs: int | None = DEFAULT_MAX_PRS,
-    record_mode: str = "once",
+    record_mode: str = DEFAULT_RECORD_MODE,
     base_url: str | None = None,
     checkpoint_file: Path | None = None,
     workers: int = DEFAULT_WORKERS,

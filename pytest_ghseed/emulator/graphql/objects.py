@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed.defaults import FILES_CAP
-from pytest_ghseed.emulator.data import Project, RawPull, node_id
+from pytest_ghseed.emulator.data import Project, RawPull
 from pytest_ghseed.emulator.graphql.paging import Connection, GitHubError, Served, connection
 from pytest_ghseed.emulator.synthetic import pool_user
-from pytest_ghseed.graphql.mapping import MERGEABLE_STATE, PATCH_STATUS, graphql_login, pull_state
+from pytest_ghseed.graphql.mapping import MERGEABLE_STATE, PATCH_STATUS, graphql_login, node_id, pull_state
 
 if TYPE_CHECKING:
     from typing import TypeAlias

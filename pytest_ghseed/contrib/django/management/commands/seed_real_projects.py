@@ -8,10 +8,8 @@ traceback.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
@@ -27,33 +25,15 @@ from pytest_ghseed.contrib.django.source import (
     parse_positive_int,
     progress_renderer,
 )
-from pytest_ghseed.defaults import DEFAULT_CACHE_DIR, DEFAULT_MAX_PRS, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
-from pytest_ghseed.errors import GhseedError, UsageError
-
-T = TypeVar("T")
-
-
-def _argument(parse: Callable[[str, str], T], what: str) -> Callable[[str], T]:
-    """An argparse ``type=`` from one of pytest-ghseed's parsers: its message becomes argparse's error."""
-
-    def convert(value: str) -> T:
-        try:
-            return parse(value, what)
-        except UsageError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
-def _parse_seconds(value: str, what: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also refuses nan
-        msg = f"{what} must be 0 or more seconds, got {value!r}"
-        raise UsageError(msg)
-    return seconds
+from pytest_ghseed.defaults import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_MAX_PRS,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_RECORD_MODE,
+    DEFAULT_WORKERS,
+)
+from pytest_ghseed.errors import GhseedError
+from pytest_ghseed.parsing import argparse_type, parse_seconds
 
 
 def _plain(text: str) -> str:
@@ -104,7 +84,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--max-prs",
-            type=_argument(parse_positive_int, "--max-prs"),
+            type=argparse_type(parse_positive_int, "--max-prs"),
             default=DEFAULT_MAX_PRS,
             help=f"how many of the most recent pull requests per project (default {DEFAULT_MAX_PRS})",
         )
@@ -116,7 +96,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--record-mode",
             choices=RECORD_MODES,
-            default="once",
+            default=DEFAULT_RECORD_MODE,
             help=(
                 "once: use the cache, fetch what it lacks (default); none: the cache only, never the "
                 "network; new_episodes: refresh what changed; all: fetch everything again"
@@ -124,18 +104,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--base-url",
-            type=_argument(parse_base_url, "--base-url"),
+            type=argparse_type(parse_base_url, "--base-url"),
             help="GitHub API URL (default GITHUB_API_URL or https://api.github.com; Enterprise: https://HOST/api/v3)",
         )
         parser.add_argument(
             "--workers",
-            type=_argument(parse_positive_int, "--workers"),
+            type=argparse_type(parse_positive_int, "--workers"),
             default=DEFAULT_WORKERS,
             help=f"parallel fetch threads (default {DEFAULT_WORKERS})",
         )
         parser.add_argument(
             "--max-wait",
-            type=_argument(_parse_seconds, "--max-wait"),
+            type=argparse_type(parse_seconds, "--max-wait"),
             default=DEFAULT_MAX_WAIT,
             help=(
                 "longest wait for a rate-limit reset, in seconds, before stopping (default "
