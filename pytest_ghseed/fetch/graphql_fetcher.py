@@ -123,6 +123,8 @@ class GraphQLFetcher:
         self._cond = threading.Condition()
         self._done = 0
         self._total = 0
+        #: The PRs this run finished, as built: ``_collect`` reads only the others back from the log.
+        self._fetched_now: dict[int, FetchedPull] = {}
 
     # -- the two phases --------------------------------------------------------------------------
 
@@ -218,9 +220,15 @@ class GraphQLFetcher:
                 record = self.record_filter(record)
             records.append((pr.number, record))
         # One durable write for the PRs one answer completed: GraphQL finishes them many at a time.
-        self.checkpoint.record_prs(records)
+        stored = self.checkpoint.record_prs(records)
+        # As stored (people replaced, anything secret scrubbed), so the result equals what is on disk.
+        built = {
+            number: FetchedPull.from_record(dict(data))
+            for (number, _), data in zip(records, stored, strict=True)
+        }
         with self._cond:
             self._done += len(records)
+            self._fetched_now.update(built)
         if records:
             self._emit("pr_done")
 
@@ -232,17 +240,21 @@ class GraphQLFetcher:
         self._emit("note", message=f"PR #{number} no longer exists (NOT_FOUND); skipped")
 
     def _collect(self, plan: list[int]) -> tuple[list[FetchedPull], tuple[int, ...]]:
-        records = dict(self.checkpoint.iter_pr_data())
-        missing = [n for n in plan if n not in records]
+        """Every planned PR (those this run finished as built, the others from the log) and which of
+        them came through GraphQL."""
+        now = self._fetched_now
+        earlier = {n for n in plan if n not in now}
+        records = dict(self.checkpoint.iter_pr_data(earlier)) if earlier else {}
+        missing = sorted(n for n in earlier if n not in records)
         if missing:
             msg = (
                 f"the checkpoint lacks {len(missing)} planned pull requests of {self.repo} "
                 f"(first: #{missing[0]}) after the crawl; rerun to fetch them"
             )
             raise FetchError(msg)
-        kept = [n for n in plan if not records[n].get(GONE)]
-        graphql = tuple(n for n in kept if records[n].get("api") == API_MARK)
-        return [FetchedPull.from_record(records[n]) for n in kept], graphql
+        kept = [n for n in plan if n in now or not records[n].get(GONE)]
+        graphql = tuple(n for n in kept if n in now or records[n].get("api") == API_MARK)
+        return [now[n] if n in now else FetchedPull.from_record(records[n]) for n in kept], graphql
 
     def _emit(self, kind: EventKind, message: str = "") -> None:
         if self._on_event is None:
