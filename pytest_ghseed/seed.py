@@ -371,28 +371,29 @@ def refresh(
     merged.update({pr.number: pr for pr in result.prs})
     pr_etags = {n: pull.etags for n, pull in known.items()}
     pr_etags.update(result.etags)
-    if unchanged:
-        return _finish(
-            project,
-            store,
-            cached,
-            result,
-            base_url,
-            recorder,
-            pr_etags,
-            covered,
-            "refreshed",
-            notes,
-            checked_at=result.started_at,
+    # Nothing new: the recorded snapshot stays as it is, byte for byte, and only the check time moves.
+    snapshot = (
+        cached
+        if unchanged
+        else Snapshot(
+            repository=result.repository,
+            recorded_at=result.started_at,
+            prs=tuple(merged[n] for n in sorted(merged)),
+            params=cached.params,
         )
-    snapshot = Snapshot(
-        repository=result.repository,
-        recorded_at=result.started_at,
-        prs=tuple(merged[n] for n in sorted(merged)),
-        params=cached.params,
     )
     return _finish(
-        project, store, snapshot, result, base_url, recorder, pr_etags, covered, "refreshed", notes
+        project,
+        store,
+        snapshot,
+        result,
+        base_url,
+        recorder,
+        pr_etags,
+        covered,
+        "refreshed",
+        notes,
+        checked_at=result.started_at if unchanged else None,
     )
 
 
