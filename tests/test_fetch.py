@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong, UsageError
-from pytest_ghseed.fetch.fetcher import fetch_pulls
+from pytest_ghseed.errors import CacheError, FetchError, RateLimitWaitTooLong, UsageError
+from pytest_ghseed.fetch.fetcher import FetchResult, fetch_pulls
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.progress import ProgressEvent
@@ -280,3 +282,97 @@ def test_a_server_without_repository_wide_comment_lists_is_crawled_per_pr(
     asked = emu.stats.fetch_counts
     assert any(re.search(r"/issues/\d+/comments", key) for key in asked), "per-PR lists were read"
     assert emu.stats.responses_by_status.get(404) == 1, "the lists are not asked for again"
+
+
+class _SlowSink:
+    """A traffic sink whose first PR write blocks until released, and which can fail on a chosen PR."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.release = threading.Event()
+        self.first_write_started = threading.Event()
+        self.flushed: list[int] = []
+        self.fail_on = fail_on
+
+    def __call__(self, exchange: object) -> None:
+        pass
+
+    def flush_listing(self) -> None:
+        pass
+
+    def discard_listing(self) -> None:
+        pass
+
+    def flush_pr(self, number: int) -> None:
+        if number == self.fail_on:
+            raise CacheError(f"cannot write the cassette of PR #{number}: No space left on device")
+        if not self.first_write_started.is_set():
+            self.first_write_started.set()
+            assert self.release.wait(30), "the test never released the first write"
+        self.flushed.append(number)
+
+    def discard_pr(self, number: int) -> None:
+        pass
+
+    def flush_graphql(self) -> None:
+        pass
+
+
+def test_workers_keep_fetching_while_a_finished_pr_is_being_written(emulator_factory, tmp_path: Path) -> None:
+    """The cassette and checkpoint writes happen behind the workers: with the first PR's write stuck,
+    the other PRs' requests still go out; once the write is let go, every PR is written in order
+    cassette -> checkpoint and the result is whole."""
+    emu = emulator_factory(n_prs=12)
+    sink = _SlowSink()
+    outcome: dict[str, object] = {}
+
+    def crawl() -> None:
+        outcome["result"] = fetch_pulls(
+            REPO,
+            ALL,
+            checkpoint_path=tmp_path / "cp.json",
+            base_url=emu.base_url,
+            tokens=["tok-alice-1"],
+            workers=2,
+            sink=sink,
+        )
+
+    thread = threading.Thread(target=crawl)
+    thread.start()
+    assert sink.first_write_started.wait(30)
+    details = {f"/repos/{REPO}/pulls/{n}" for n in range(1, 13)}
+
+    def fetched_details() -> int:
+        return len({record.path for record in emu.stats.log if record.path in details})
+
+    # While the writer is held, the workers go on: 1 PR being written, 4 waiting (2 x workers), and
+    # each worker holding one more: 7 details asked before anything is written.
+    deadline = time.monotonic() + 30
+    while fetched_details() < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert fetched_details() >= 6
+    assert sink.flushed == []
+    sink.release.set()
+    thread.join(30)
+    result = outcome["result"]
+    assert isinstance(result, FetchResult)
+    assert len(result.prs) == 12
+    assert sorted(sink.flushed) == list(range(1, 13))
+
+
+def test_a_failed_write_stops_the_crawl_and_keeps_what_was_written(emulator_factory, tmp_path: Path) -> None:
+    """A write that fails (a full disk) stops every worker with that error; the PRs written before it
+    stay in the checkpoint, and the next run resumes after them."""
+    emu = emulator_factory(n_prs=12)
+    sink = _SlowSink(fail_on=7)
+    sink.first_write_started.set()  # nothing held: only the failure
+    checkpoint = tmp_path / "cp.json"
+    with pytest.raises(CacheError, match="No space left on device"):
+        fetch_pulls(
+            REPO, ALL, checkpoint_path=checkpoint, base_url=emu.base_url, tokens=["tok-alice-1"], sink=sink
+        )
+    assert 7 not in sink.flushed
+    resumed = fetch_pulls(
+        REPO, ALL, checkpoint_path=checkpoint, base_url=emu.base_url, tokens=["tok-alice-1"]
+    )
+    assert resumed.resumed == len(sink.flushed)
+    assert len(resumed.prs) == 12

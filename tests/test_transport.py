@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import http.client
+import io
 import ipaddress
 import json
+import random
 import ssl
 import threading
 from collections.abc import Iterator
@@ -147,3 +150,123 @@ def test_a_fetch_inside_a_vcrpy_cassette_records_then_replays(emulator_factory, 
         replayed = read()
     assert recorded == truth
     assert replayed == recorded
+
+
+# -- the header parser -------------------------------------------------------------------------------
+
+_HEADER_PIECES = [
+    "Content-Type",
+    "ETag",
+    "Link",
+    "X-RateLimit-Remaining",
+    "From ",
+    "From",
+    "Set-Cookie",
+    "bad name",
+    "",
+    ":",
+    ": ",
+    " ",
+    "\t",
+    "\r",
+    "\r\n",
+    "\n",
+    "value",
+    'text/html; charset="latin-1"',
+    "caf\xe9",
+    "\x85",
+    "<https://x/?page=2>; rel=next",
+    "x:y",
+]
+
+
+def _header_block(rng: random.Random) -> bytes:
+    lines = []
+    for _ in range(rng.randint(0, 8)):
+        line = "".join(rng.choice(_HEADER_PIECES) for _ in range(rng.randint(1, 4)))
+        lines.append(line.replace("\n", "") + rng.choice(["\r\n", "\n"]))
+    return ("".join(lines) + "\r\n").encode("iso-8859-1") + b"BODY"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_lean_header_parser_agrees_with_http_client(seed: int) -> None:
+    """Random header blocks (folded lines, mbox "From " lines, empty names, bare CRs, Latin-1, lines that
+    end the block early): the same names, values and order as ``http.client.parse_headers``, and the
+    same bytes left for the body."""
+    rng = random.Random(seed)
+    for _ in range(500):
+        block = _header_block(rng)
+        ours_fp, theirs_fp = io.BytesIO(block), io.BytesIO(block)
+        ours, theirs = connection.parse_headers(ours_fp), http.client.parse_headers(theirs_fp)
+        assert ours.items() == theirs.items(), block
+        assert ours.get_content_charset() == theirs.get_content_charset(), block
+        assert ours_fp.read() == theirs_fp.read()
+
+
+def test_the_lean_header_parser_keeps_http_clients_limits() -> None:
+    too_many = b"".join(b"X-%d: 1\r\n" % i for i in range(200)) + b"\r\n"
+    with pytest.raises(http.client.HTTPException, match="more than 100 headers"):
+        connection.parse_headers(io.BytesIO(too_many))
+    with pytest.raises(http.client.LineTooLong):
+        connection.parse_headers(io.BytesIO(b"X: " + b"a" * 70000 + b"\r\n\r\n"))
+
+
+def test_the_lean_response_reads_a_real_answer(emulator_factory) -> None:
+    """The response class the lean connection installs, over a real socket: status, headers and body."""
+    emu = emulator_factory()
+    host, port = emu.base_url.split("://", 1)[1].split(":")
+    lean = connection.LeanHTTPConnection(host, int(port), timeout=10)
+    try:
+        lean.request("GET", f"/repos/{REPO}", None, {"Authorization": "token tok-alice-1"})
+        answer = lean.getresponse()
+    finally:
+        lean.close()
+    assert answer.status == 200
+    headers = dict(answer.getheaders())
+    assert headers["Content-Type"].startswith("application/json")
+    assert "X-RateLimit-Remaining" in headers
+    assert json.loads(answer.read())["full_name"] == REPO
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("application/json; charset=utf-8", "utf-8"),
+        ('text/plain; Charset="ISO-8859-1"', "iso8859-1"),
+        ("application/json", "utf-8"),
+        ("application/json; charset=bogus", "utf-8"),
+        ("application/json; charset=", "utf-8"),
+        ("", "utf-8"),
+    ],
+)
+def test_the_answer_charset_is_read_from_the_content_type(content_type: str, expected: str) -> None:
+    """Known charsets are used; an unknown or empty one falls back to UTF-8 instead of a crash."""
+    assert connection._charset(content_type) == expected
+
+
+class _OddCharset(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"name": "caf\u00e9"}, ensure_ascii=False).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=no-such-codec")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_unknown_charset_is_read_as_utf8_end_to_end() -> None:
+    """PyGithub -> the lean connection -> a server naming a charset Python does not know: the answer is
+    read as UTF-8 (the API's own), not a LookupError out of the crawl."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OddCharset)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gh = make_github(f"http://127.0.0.1:{server.server_address[1]}", None)
+        status, _headers, body = gh.requester.requestJson("GET", "/repos/acme/widgets")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 200
+    assert json.loads(body) == {"name": "caf\u00e9"}

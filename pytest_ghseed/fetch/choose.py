@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_ghseed.defaults import (
     DEFAULT_BASE_URL,
@@ -27,14 +27,14 @@ from pytest_ghseed.defaults import (
 )
 from pytest_ghseed.errors import FetchError, NotFound
 from pytest_ghseed.fetch.fetcher import CrawlStart, FetchedPull, Fetcher, FetchResult, fetch_pulls
-from pytest_ghseed.fetch.graphql_client import GraphQLClient
-from pytest_ghseed.fetch.graphql_fetcher import GraphQLFetcher
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
-from pytest_ghseed.graphql.queries import rate_limit_query
 from pytest_ghseed.models import FetchParams, Repository
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.secrets import Scrubber, Token
 from pytest_ghseed.traffic import TrafficSink
+
+if TYPE_CHECKING:
+    from pytest_ghseed.fetch.graphql_client import GraphQLClient
 
 #: What one PR costs each way, measured by ``benchmarks/bench_fetch.py`` on the emulator's mix
 #: (README, "GraphQL"), rounded up: REST requests for a REST crawl; GraphQL points for a GraphQL one;
@@ -113,6 +113,11 @@ def fetch_with(
             "API: REST's files always carry their patches. Use --api graphql or --api auto"
         )
         raise FetchError(msg)
+    # The GraphQL crawl's modules are imported only by a crawl that may use them (the REST one is the
+    # default, and every import is paid on every fetch).
+    from pytest_ghseed.fetch.graphql_client import GraphQLClient
+    from pytest_ghseed.fetch.graphql_fetcher import GraphQLFetcher
+
     start = CrawlStart.open(
         full_name,
         params,
@@ -167,6 +172,8 @@ def _decide(api: Api, client: GraphQLClient, tokens: Sequence[Token], params: Fe
         return "graphql", "GraphQL as asked"
     reason = "no token (GitHub's GraphQL API has no anonymous access)" if not tokens else None
     if reason is None:
+        from pytest_ghseed.graphql.queries import rate_limit_query
+
         try:
             client.query(rate_limit_query(), {})  # free: GitHub does not charge a rateLimit-only query
         except NotFound:
