@@ -40,6 +40,7 @@ from typing import Any
 
 from pytest_ghseed._files import append_durably, aside_path, atomic_write_bytes, move_aside
 from pytest_ghseed.errors import CacheError, SecretLeakError, UsageError
+from pytest_ghseed.jsontext import compact
 from pytest_ghseed.secrets import TOKEN_PATTERN, Scrubber, redact
 
 __all__ = [
@@ -332,15 +333,9 @@ class Checkpoint:
                 msg = f"a pull-request number is a positive int, got {number!r}"
                 raise ValueError(msg)
             try:
-                # Compact with sorted keys: ``{"data":<data>,"number":N}``, so ``stored_text`` can hand
-                # the data's text back exactly as ``json.dumps`` with those settings writes it.
-                line = json.dumps(
-                    {"data": dict(data), "number": number},
-                    ensure_ascii=False,
-                    allow_nan=False,
-                    separators=(",", ":"),
-                    sort_keys=True,
-                )
+                # ``{"data":<data>,"number":N}`` in the cache's one spelling, so that ``stored_text`` hands
+                # the data's text back exactly as the snapshot writes it.
+                line = compact({"data": dict(data), "number": number})
             except (TypeError, ValueError) as exc:
                 msg = f"PR #{number}'s data cannot be stored as JSON: {exc}; convert it with to_dict() first"
                 raise ValueError(msg) from exc

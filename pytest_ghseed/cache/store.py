@@ -24,6 +24,7 @@ from pytest_ghseed._files import UMASK, atomic_write_bytes, atomic_write_chunks,
 from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
+from pytest_ghseed.jsontext import compact
 from pytest_ghseed.models import SCHEMA_VERSION, PullRequest, Snapshot, bulk_loading
 from pytest_ghseed.projects import project_name_of_folder
 from pytest_ghseed.secrets import Scrubber
@@ -378,7 +379,7 @@ def _entries(folder: Path) -> list[Path]:
 def dump_json(data: Any, *, indent: int | None = None) -> bytes:
     """Compact, stable JSON bytes (sorted keys make diffs of committed caches small)."""
     if indent is None:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        return compact(data).encode("utf-8")
     return json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=True).encode("utf-8")
 
 

@@ -23,7 +23,6 @@ import collections
 import contextlib
 import dataclasses
 import itertools
-import json
 import queue as _queue
 import threading
 import time
@@ -48,6 +47,7 @@ from pytest_ghseed.fetch.comments import RepositoryComments
 from pytest_ghseed.fetch.probe import probe_tokens
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.fetch.tokens import FetchCancelled, TokenPool
+from pytest_ghseed.jsontext import compact
 from pytest_ghseed.models import (
     FetchParams,
     IssueComment,
@@ -105,11 +105,7 @@ class FetchedPull:
         The record is ``{"etags":E,"pr":P}``: P is cut out by position, E recomputed; None when the text
         is not of that shape (the caller serializes the PR itself then).
         """
-        head = (
-            '{"etags":'
-            + json.dumps(dict(etags), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-            + ',"pr":'
-        )
+        head = '{"etags":' + compact(dict(etags)) + ',"pr":'
         if not (record_text.startswith(head) and record_text.endswith("}}")):
             return None
         return record_text[len(head) : -1]
