@@ -50,5 +50,8 @@ class TrafficSink(Protocol):
     def discard_pr(self, number: int) -> None:
         """Drop PR ``number``'s exchanges: its recorded traffic already gives the same data."""
 
+    def discard_graphql(self) -> None:
+        """Drop GraphQL exchanges not yet written: the crawl changed nothing."""
+
     def flush_graphql(self) -> None:
         """Make every GraphQL exchange so far durable (before the PRs it completed count as done)."""

@@ -313,6 +313,9 @@ class _SlowSink:
     def discard_pr(self, number: int) -> None:
         pass
 
+    def discard_graphql(self) -> None:
+        pass
+
     def flush_graphql(self) -> None:
         pass
 

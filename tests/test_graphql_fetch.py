@@ -176,6 +176,31 @@ def test_refresh_of_a_graphql_recording_fetches_what_changed(emulator_factory, t
     assert rebuild_project(store) == store.read_snapshot()
 
 
+def test_a_graphql_refresh_that_finds_nothing_new_writes_only_the_check_time(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """As a REST refresh: nothing changed on GitHub, so no cassette is added or rewritten (not the
+    repository's 304, not the plan's query); metadata.json alone records the check."""
+    emu = emulator_factory(config(n_prs=12))
+    ensure(PROJECT, tmp_path, ALL, options=options(emu))
+    store = ProjectStore(tmp_path, PROJECT.folder)
+
+    def files() -> dict[str, bytes]:
+        return {
+            str(p.relative_to(store.path)): p.read_bytes()
+            for p in sorted(store.path.rglob("*"))
+            if p.is_file()
+        }
+
+    before = files()
+    result = ensure(PROJECT, tmp_path, ALL, record_mode="new_episodes", options=options(emu))
+    assert result.source == "refreshed"
+    after = files()
+    assert sorted(after) == sorted(before), "no cassette added"
+    assert [name for name in after if after[name] != before[name]] == ["metadata.json"]
+    assert json.loads(after["metadata.json"])["checked_at"] is not None
+
+
 def test_a_graphql_recording_refreshed_through_rest_rebuilds_from_both(
     emulator_factory, tmp_path: Path
 ) -> None:

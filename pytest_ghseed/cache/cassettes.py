@@ -189,6 +189,11 @@ class CassetteRecorder:
         with self._lock:
             self._held = []
 
+    def discard_graphql(self) -> None:
+        """Forget the GraphQL exchanges not yet written: a refresh that found nothing new writes no cassette."""
+        with self._lock:
+            self._pending.pop(_GRAPHQL, None)
+
     def flush_graphql(self) -> None:
         """Write the GraphQL exchanges received so far into the next numbered GraphQL shard."""
         with self._lock:

@@ -141,8 +141,6 @@ class GraphQLFetcher:
         # The repository through REST (one request; a 304 on a refresh): GitHub's own body is recorded,
         # so the recording serves REST clients as a REST one does, and both rebuild the same model.
         repository, repository_etag = planner.fetch_repository(known_repository)
-        if self.sink is not None:
-            self.sink.flush_listing()
         if self.checkpoint.plan is None:
             if only is not None:
                 numbers, total_found = sorted(set(only)), None
@@ -151,10 +149,19 @@ class GraphQLFetcher:
             else:
                 numbers, total_found = planner.plan_updated_since(updated_since)
             self.checkpoint.set_plan(numbers, total_found)
-        if self.sink is not None:
-            self.sink.flush_graphql()
         plan = list(self.checkpoint.plan or [])
         pending = self.checkpoint.pending()
+        if self.sink is not None:
+            # The repository's answer and the plan's queries are recorded when the crawl has something
+            # to record; a refresh that found nothing new (the repository unchanged, no PR updated)
+            # writes no cassette, as a REST refresh does (its sink held the listing until now).
+            unchanged = known_repository is not None and (repository, repository_etag) == known_repository
+            if unchanged and not pending:
+                self.sink.discard_listing()
+                self.sink.discard_graphql()
+            else:
+                self.sink.flush_listing()
+                self.sink.flush_graphql()
         self._total, self._done = len(plan), len(plan) - len(pending)
         resumed = self._done
         self._emit("plan", message=f"{len(pending)} to fetch, {resumed} already in the checkpoint")
