@@ -62,14 +62,13 @@ def load_snapshot(project: str, cache_dir: str | os.PathLike[str] = DEFAULT_CACH
     """
     from pytest_ghseed.cache.store import ProjectStore
     from pytest_ghseed.heal import load_cached
-    from pytest_ghseed.projects import find_aliases, resolve_project
-    from pytest_ghseed.seed import record_command
+    from pytest_ghseed.projects import fetch_command, find_aliases, resolve_project
 
     resolved = resolve_project(project, find_aliases(Path.cwd()))
     folder = Path(cache_dir)
     cached = load_cached(ProjectStore(folder, resolved.folder), [])
     if cached is None:
-        msg = f"nothing is recorded for {resolved.name!r} in {folder}; record it with: {record_command(resolved, folder)}"
+        msg = f"nothing is recorded for {resolved.name!r} in {folder}; record it with: {fetch_command(resolved.name, folder)}"
         raise CacheError(msg)
     return cached.full()
 

@@ -59,6 +59,12 @@ class Project:
         return self.name == DEMO_PROJECT
 
 
+def fetch_command(project: str, cache_dir: Path | str) -> str:
+    """The command that records ``project`` (a name ``ghseed fetch`` takes) into ``cache_dir``: what every
+    message that asks for a recording tells the user to run."""
+    return f"ghseed fetch {project} --cache-dir {cache_dir}"
+
+
 def project_name_of_folder(folder: str) -> str:
     """The project name that the CLI accepts for a cache folder: ``owner__repo`` -> ``owner/repo``."""
     owner, sep, repo = folder.partition("__")

@@ -41,7 +41,7 @@ from pytest_ghseed.errors import CacheError, FetchError, GhseedError
 from pytest_ghseed.heal import load_cached, lost_cassettes, metadata_or_none, settle_quietly
 from pytest_ghseed.models import FetchParams, PullRequest, Repository, Snapshot
 from pytest_ghseed.progress import ProgressEvent
-from pytest_ghseed.projects import Project
+from pytest_ghseed.projects import Project, fetch_command
 from pytest_ghseed.secrets import Scrubber, Token, tokens_from_env
 
 if TYPE_CHECKING:
@@ -85,11 +85,6 @@ class SeedResult:
     requests: int
     quota_left: int | None = None
     notes: tuple[str, ...] = ()
-
-
-def record_command(project: Project, cache_dir: Path) -> str:
-    """The exact command that records a project into ``cache_dir``."""
-    return f"ghseed fetch {project.name} --cache-dir {cache_dir}"
 
 
 # -- the entry point ---------------------------------------------------------------------------------
@@ -166,7 +161,7 @@ def _ensure_locked(
         if cached is None:
             msg = (
                 f"no recorded data for project {project.name!r} in {store.path} and the record mode is "
-                f"'none' (offline). Record it with: {record_command(project, store.cache_dir)}"
+                f"'none' (offline). Record it with: {fetch_command(project.name, store.cache_dir)}"
             )
             raise CacheMissing(msg)
         if params.patches and not any(s.patches for s in covered_selections(store, cached)):
@@ -174,7 +169,7 @@ def _ensure_locked(
             msg = (
                 f"project {project.name!r} in {store.path} was recorded without patches (--no-patches) and "
                 "the record mode is 'none' (offline); record it with patches: "
-                f"{record_command(project, store.cache_dir)} --record-mode all"
+                f"{fetch_command(project.name, store.cache_dir)} --record-mode all"
             )
             raise CacheMissing(msg)
         return _from_cache(cached, params, notes, project, store)
@@ -207,7 +202,7 @@ def _from_cache(
         notes.append(
             f"the cache of {project.name} was recorded with other parameters ({_describe(cached.params)}) "
             f"than asked ({_describe(params)}); using what it has. Refresh with: "
-            f"{record_command(project, store.cache_dir)} --max-prs N"
+            f"{fetch_command(project.name, store.cache_dir)} --max-prs N"
         )
     return SeedResult(snapshot=cached.select(params), source="cache", requests=0, notes=tuple(notes))
 

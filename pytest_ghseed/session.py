@@ -89,7 +89,8 @@ class GhseedSession:
     def load(self, config: pytest.Config, selection: Selection) -> Snapshot:
         """The snapshot for ``selection``, fetched or loaded once per session; skip/fail as configured."""
         from pytest_ghseed.models import FetchParams, long_lived
-        from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure, record_command
+        from pytest_ghseed.projects import fetch_command
+        from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
 
         settings = self.settings
         with self._lock:
@@ -131,7 +132,7 @@ class GhseedSession:
                         "repository": selection.project.full_name,
                         "source": "missing",
                         "outcome": "failed" if settings.missing == "fail" else "were skipped",
-                        "command": record_command(selection.project, settings.cache_dir),
+                        "command": fetch_command(selection.project.name, settings.cache_dir),
                     }
                 elif not isinstance(outcome, GhseedError):
                     self._note(config, selection, outcome)

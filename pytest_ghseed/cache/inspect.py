@@ -23,6 +23,7 @@ from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.checkpoint import read_progress
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.models import SCHEMA_VERSION, Snapshot
+from pytest_ghseed.projects import fetch_command
 from pytest_ghseed.secrets import Scrubber, Token
 
 # -- status ---------------------------------------------------------------------------------------------
@@ -164,8 +165,8 @@ def verify_project(
         )
         problem(
             store.path,
-            f"holds {state} and no finished recording: finish it with `ghseed fetch {name} --cache-dir "
-            f"{store.cache_dir}`, or remove it with `ghseed clear {name} --cache-dir {store.cache_dir}`",
+            f"holds {state} and no finished recording: finish it with `{fetch_command(name, store.cache_dir)}`, "
+            f"or remove it with `ghseed clear {name} --cache-dir {store.cache_dir}`",
         )
         counts = {"files": len(files), "cassettes": len(store.layout.cassettes()), "prs": 0}
         return findings, counts
@@ -187,7 +188,7 @@ def verify_project(
             problem(
                 store.metadata_path,
                 "describes another snapshot.json than the one beside it (a save interrupted between the two "
-                f"files, or an edit); run `ghseed fetch {name} --cache-dir {store.cache_dir}` to repair it",
+                f"files, or an edit); run `{fetch_command(name, store.cache_dir)}` to repair it",
             )
     if metadata is not None and metadata.schema_version != SCHEMA_VERSION:
         problem(store.metadata_path, f"schema_version {metadata.schema_version}, expected {SCHEMA_VERSION}")
@@ -233,7 +234,7 @@ def _compare_with_cassettes(
         problem(
             store.cassette_dir,
             f"{exc}; set it aside with `ghseed rebuild {store.project} {where}`, then "
-            f"`ghseed fetch {store.project} {where}` records it again",
+            f"`{fetch_command(store.project, store.cache_dir)}` records it again",
         )
         return
     except CacheError as exc:

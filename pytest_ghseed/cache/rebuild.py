@@ -22,6 +22,7 @@ from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.models import PullRequest, Repository, Snapshot
+from pytest_ghseed.projects import fetch_command
 
 GITHUB_API = "https://api.github.com"
 _RESOURCE = re.compile(r"/(pulls|issues)/(\d+)(/[a-z_]+)?$")
@@ -49,8 +50,7 @@ def rebuild_project(store: ProjectStore) -> Snapshot:
     except CacheError as exc:
         msg = (
             f"cannot rebuild {store.name}: no usable metadata.json ({exc}). Without it the cassettes are "
-            f"the traffic of an unfinished fetch; finish it with `ghseed fetch {store.project} --cache-dir "
-            f"{store.cache_dir}`"
+            f"the traffic of an unfinished fetch; finish it with `{fetch_command(store.project, store.cache_dir)}`"
         )
         raise CacheError(msg) from None
     snapshot = snapshot_from_cassettes(store, metadata)
@@ -64,7 +64,7 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
     if not files:
         msg = (
             f"no cassettes in {store.cassette_dir}: nothing to rebuild from. "
-            f"Fetch with `ghseed fetch {store.project} --cache-dir {store.cache_dir}`"
+            f"Fetch with `{fetch_command(store.project, store.cache_dir)}`"
         )
         raise CacheError(msg)
     repository: Repository | None = None
@@ -260,7 +260,7 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
     """
     files = store.layout.cassettes()
     if not files:
-        msg = f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `ghseed fetch {store.project} --cache-dir {store.cache_dir}`"
+        msg = f"no cassettes in {store.cassette_dir}: nothing to serve. Fetch with `{fetch_command(store.project, store.cache_dir)}`"
         raise CacheError(msg)
     repo_text: str | None = None
     raws: list[dict[str, Any]] = []

@@ -26,7 +26,7 @@ from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
 from pytest_ghseed.jsontext import compact
 from pytest_ghseed.models import SCHEMA_VERSION, PullRequest, Snapshot, bulk_loading
-from pytest_ghseed.projects import project_name_of_folder
+from pytest_ghseed.projects import fetch_command, project_name_of_folder
 from pytest_ghseed.secrets import Scrubber
 
 
@@ -141,7 +141,7 @@ class ProjectStore:
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            msg = f"{path} does not exist; record it with `ghseed fetch {self.project} --cache-dir {self.cache_dir}`"
+            msg = f"{path} does not exist; record it with `{fetch_command(self.project, self.cache_dir)}`"
             raise MissingFile(msg) from None
         except OSError as exc:
             msg = f"cannot read {path}: {exc.strerror or exc}; check its permissions"

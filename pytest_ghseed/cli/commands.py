@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_ghseed.errors import CacheError, CorruptFile, UsageError
 from pytest_ghseed.models import FetchParams
 from pytest_ghseed.progress import ProgressRenderer, StreamOutput
-from pytest_ghseed.projects import Project, find_aliases, resolve_project
+from pytest_ghseed.projects import Project, fetch_command, find_aliases, resolve_project
 from pytest_ghseed.settings import check_date_range
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def _existing_store(project_name: str, cache_dir: Path) -> ProjectStore:
     if not store.is_ours():
         msg = (
             f"no cache for project {project.name!r} in {cache_dir} (looked for {store.path}); "
-            f"record it with `ghseed fetch {project.name} --cache-dir {cache_dir}`"
+            f"record it with `{fetch_command(project.name, cache_dir)}`"
         )
         raise CacheError(msg)
     return store
@@ -362,16 +362,14 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
     from pytest_ghseed.network import network_blocked
 
     store = _existing_store(args.project, args.cache_dir)
+    project, _ = _store_of(args.project, args.cache_dir)
     # The same lock as a fetch, so a rebuild never interleaves with a fetch of the same project.
     with store.lock(), network_blocked("ghseed rebuild reads the cassettes only: network access is blocked"):
         try:
             snapshot = rebuild_project(store)
         except CorruptFile as exc:
             moved = store.quarantine(Path(str(exc.path)))
-            msg = (
-                f"{exc}; moved aside to {moved.name}. Fetch it again with "
-                f"`ghseed fetch {args.project} --cache-dir {args.cache_dir}`"
-            )
+            msg = f"{exc}; moved aside to {moved.name}. Fetch it again with `{fetch_command(project.name, args.cache_dir)}`"
             raise CacheError(msg) from None
     print(f"ghseed: rebuilt {store.snapshot_path} from the cassettes alone: {len(snapshot.prs)} PRs")
     return EXIT_OK
