@@ -141,21 +141,24 @@ def settle(store: ProjectStore) -> list[str]:
     from pytest_ghseed.checkpoint import data_log_path, discard, read_progress
 
     notes = store.clear_leftovers()
-    metadata = metadata_or_none(store)
     for checkpoint in (
         store.checkpoint_path,
         store.layout.refresh_checkpoint,
         store.layout.repair_checkpoint,
     ):
         progress = read_progress(checkpoint)
-        if progress is not None and not progress.readable and metadata is not None:
+        if progress is None:
+            continue
+        # Read only when there is a checkpoint to judge: at 5,000 PRs metadata.json is 2 MB of ETags,
+        # and a load without a checkpoint gets it from the derived file's memo (cache/derived.py).
+        metadata = metadata_or_none(store)
+        if not progress.readable and metadata is not None:
             # Nothing can resume from it, and a finished recording stands: set it aside, never delete.
             moved = [store.quarantine(p).name for p in (checkpoint, data_log_path(checkpoint)) if p.exists()]
             notes.append(f"{checkpoint.name} is unusable; moved aside ({', '.join(moved)})")
             continue
         if (
-            progress is not None
-            and progress.completed
+            progress.completed
             and metadata is not None
             and progress.planned_at is not None
             and progress.planned_at == metadata.crawl
@@ -175,10 +178,7 @@ def lost_cassettes(store: ProjectStore, cached: CachedSnapshot) -> tuple[int, ..
     from pytest_ghseed.cache.layout import graphql_shard_number, listing_sequence, shard_number
 
     numbers = cached.numbers
-    try:
-        names = [p.name for p in store.cassette_dir.iterdir()] if store.cassette_dir.is_dir() else []
-    except OSError:
-        names = []
+    names = store.layout.cassette_names()
     if not names and not numbers:
         return None
     if not any(listing_sequence(name) is not None for name in names):

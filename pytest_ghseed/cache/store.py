@@ -281,10 +281,13 @@ class ProjectStore:
         while the lock is held nobody else is writing them, so they are debris of a killed process.
         """
         removed: list[str] = []
-        for folder in (self.path, self.cassette_dir):
-            # Names first (a plain scandir): the cassette folder of a 5,000-PR cache has 5,000 entries,
-            # and this runs on every load (14 ms with a Path per entry, 3 ms without).
-            for name in _names(folder):
+        for folder, names in (
+            (self.path, _names(self.path)),
+            (self.cassette_dir, self.layout.cassette_names()),
+        ):
+            # Names first: the cassette folder of a 5,000-PR cache has 5,000 entries, and this runs on
+            # every load (14 ms with a Path per entry, 6 ms without).
+            for name in names:
                 if not (name.startswith(".") and name.endswith(".tmp")):
                     continue
                 leftover = folder / name
