@@ -11,8 +11,9 @@ import pytest
 
 from pytest_ghseed.checkpoint import Checkpoint
 from pytest_ghseed.errors import FetchError
+from pytest_ghseed.fetch.choose import fetch_with
 from pytest_ghseed.fetch.client import GitHubClient, Response
-from pytest_ghseed.fetch.fetcher import Fetcher, fetch_pulls
+from pytest_ghseed.fetch.fetcher import Fetcher
 from pytest_ghseed.fetch.probe import probe_tokens
 from pytest_ghseed.fetch.tokens import TokenPool
 from pytest_ghseed.models import FetchParams
@@ -42,8 +43,8 @@ def test_comment_pages_are_fetched_by_number_beside_the_pull_requests(
     """Pages 2..last go out at once with the PR workers (not one after another before them); data is exact."""
     latency = 0.1
     emu = emulator_factory(n_prs=60, extremes=True, latency_seconds=latency)
-    result = fetch_pulls(
-        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=list(TOKENS)
+    result = fetch_with(
+        "rest", REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=list(TOKENS)
     )
     assert_same_prs(result.prs, emu.truth(REPO))
     pages = comment_pages(emu)
@@ -65,8 +66,8 @@ def test_a_list_of_more_pages_than_half_the_prs_stops_at_its_first_page(
     """Two planned PRs allow one page: a longer list is dropped after page 1 and the PRs ask their own."""
     emu = emulator_factory(n_prs=60, extremes=True)
     params = FetchParams(max_prs=2, order="oldest")
-    result = fetch_pulls(
-        REPO, params, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=list(TOKENS)
+    result = fetch_with(
+        "rest", REPO, params, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=list(TOKENS)
     )
     truth = [pr for pr in emu.truth(REPO) if pr.number in {pr.number for pr in result.prs}]
     assert_same_prs(result.prs, truth)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pytest_ghseed.errors import CacheError, FetchError, RateLimitWaitTooLong, UsageError
-from pytest_ghseed.fetch.fetcher import FetchResult, fetch_pulls
+from pytest_ghseed.fetch.choose import fetch_with
+from pytest_ghseed.fetch.fetcher import FetchResult
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.progress import ProgressEvent
@@ -47,7 +48,8 @@ def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(
         fault_seed=11,
     )
     events: list[ProgressEvent] = []
-    result = fetch_pulls(
+    result = fetch_with(
+        "rest",
         REPO,
         ALL,
         checkpoint_path=tmp_path / "cp.json",
@@ -69,8 +71,8 @@ def test_fetch_equals_truth_under_secondary_limits_faults_and_latency(
 def test_no_duplicate_fetches_and_empty_sublists_skipped(emulator_factory, tmp_path: Path) -> None:
     """Each resource is fetched once; a sub-list whose count is 0 is never asked for."""
     emu = emulator_factory(n_prs=20)
-    result = fetch_pulls(
-        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
+    result = fetch_with(
+        "rest", REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
     )
     stats = emu.stats
     assert stats.duplicate_fetches == 0
@@ -90,8 +92,8 @@ def test_no_duplicate_fetches_and_empty_sublists_skipped(emulator_factory, tmp_p
 def test_caps_are_recorded_as_truncation(emulator_factory, tmp_path: Path) -> None:
     """The 300-commit PR stops at 250 commits and the 3,100-file PR at 3,000 files, flagged as truncated."""
     emu = emulator_factory(n_prs=20, extremes=True)
-    result = fetch_pulls(
-        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
+    result = fetch_with(
+        "rest", REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-alice-1"]
     )
     truncated_commits = [pr for pr in result.prs if pr.commits_truncated]
     truncated_files = [pr for pr in result.prs if pr.files_truncated]
@@ -106,7 +108,8 @@ def test_exhausted_account_switches_then_all_wait_for_reset(emulator_factory, tm
     """A spent account is parked and the other used; when both are spent the run waits for reset, says so, and completes."""
     emu = emulator_factory(n_prs=16, primary_limit=30, window_seconds=2.0)
     events: list[ProgressEvent] = []
-    result = fetch_pulls(
+    result = fetch_with(
+        "rest",
         REPO,
         ALL,
         checkpoint_path=tmp_path / "cp.json",
@@ -131,7 +134,8 @@ def test_gives_up_when_reset_is_beyond_max_wait(emulator_factory, tmp_path: Path
     """With every account spent and the reset far away, the run stops with a clear error."""
     emu = emulator_factory(n_prs=10, primary_limit=6, window_seconds=600.0)
     with pytest.raises(RateLimitWaitTooLong, match="max_wait=1s"):
-        fetch_pulls(
+        fetch_with(
+            "rest",
             REPO,
             ALL,
             checkpoint_path=tmp_path / "cp.json",
@@ -147,7 +151,8 @@ def test_injected_secondary_without_hint_pauses_all_threads(emulator_factory, tm
     """A secondary limit with no hint at all is waited out (min wait, scaled down) with no request during the block."""
     emu = emulator_factory(n_prs=12, secondary_block_seconds=0.15)
     emu.inject_secondary(count=2, user="alice", variant="none")
-    result = fetch_pulls(
+    result = fetch_with(
+        "rest",
         REPO,
         ALL,
         checkpoint_path=tmp_path / "cp.json",
@@ -168,8 +173,13 @@ def test_recent_oldest_and_date_range_plans(emulator_factory, tmp_path: Path) ->
     numbers = [pr.number for pr in truth]
 
     def run(params: FetchParams, name: str) -> list[int]:
-        result = fetch_pulls(
-            REPO, params, checkpoint_path=tmp_path / f"{name}.json", base_url=emu.base_url, tokens=["tok-bob"]
+        result = fetch_with(
+            "rest",
+            REPO,
+            params,
+            checkpoint_path=tmp_path / f"{name}.json",
+            base_url=emu.base_url,
+            tokens=["tok-bob"],
         )
         return [pr.number for pr in result.prs]
 
@@ -185,8 +195,13 @@ def test_recent_oldest_and_date_range_plans(emulator_factory, tmp_path: Path) ->
 def test_enterprise_prefix_works(emulator_factory, tmp_path: Path) -> None:
     """A GitHub Enterprise base URL (/api/v3) fetches the same data."""
     emu = emulator_factory(n_prs=6)
-    result = fetch_pulls(
-        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.enterprise_url, tokens=["tok-bob"]
+    result = fetch_with(
+        "rest",
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.enterprise_url,
+        tokens=["tok-bob"],
     )
     assert_same_prs(result.prs, emu.truth(REPO))
 
@@ -197,8 +212,13 @@ def test_unknown_repository_is_a_clear_error(emulator_factory, tmp_path: Path) -
     with pytest.raises(
         FetchError, match=r"GET /repos/acme/nope failed .*not found.*check the repository name"
     ):
-        fetch_pulls(
-            "acme/nope", ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob"]
+        fetch_with(
+            "rest",
+            "acme/nope",
+            ALL,
+            checkpoint_path=tmp_path / "cp.json",
+            base_url=emu.base_url,
+            tokens=["tok-bob"],
         )
 
 
@@ -206,15 +226,22 @@ def test_bad_token_names_position_and_fingerprint_only(emulator_factory, tmp_pat
     """A 401 at start drops the token with a note naming its position and fingerprint, never the token."""
     emu = emulator_factory(n_prs=2)
     secret = "ghp_" + "Z" * 36
-    result = fetch_pulls(
-        REPO, ALL, checkpoint_path=tmp_path / "cp.json", base_url=emu.base_url, tokens=["tok-bob", secret]
+    result = fetch_with(
+        "rest",
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-bob", secret],
     )
     assert len(result.prs) == 2
     (dropped,) = [note for note in result.notes if "token #2" in note]
     assert re.search(r"token #2 \(sha256:[0-9a-f]{8}\) was refused", dropped)
     assert all(secret not in note and "ZZZZ" not in note for note in result.notes)
     with pytest.raises(UsageError, match=r"no usable token.*token #1 \(sha256:[0-9a-f]{8}\)") as info:
-        fetch_pulls(REPO, ALL, checkpoint_path=tmp_path / "cp2.json", base_url=emu.base_url, tokens=[secret])
+        fetch_with(
+            "rest", REPO, ALL, checkpoint_path=tmp_path / "cp2.json", base_url=emu.base_url, tokens=[secret]
+        )
     assert secret not in str(info.value)
 
 
@@ -229,7 +256,8 @@ def test_token_revoked_mid_run_stops_with_a_clear_error(emulator_factory, tmp_pa
             revoked.append(True)
 
     with pytest.raises(FetchError, match=r"token #1.*revoked or expired"):
-        fetch_pulls(
+        fetch_with(
+            "rest",
             REPO,
             ALL,
             checkpoint_path=tmp_path / "cp.json",
@@ -249,7 +277,8 @@ def test_a_planned_pr_that_vanished_is_skipped_not_fatal(emulator_factory, tmp_p
     checkpoint = Checkpoint.open(tmp_path / "cp.json", repo=REPO, params=ALL.to_dict())
     checkpoint.set_plan([1, 2, 999], total_found=3)
     events: list[ProgressEvent] = []
-    result = fetch_pulls(
+    result = fetch_with(
+        "rest",
         REPO,
         ALL,
         checkpoint_path=tmp_path / "cp.json",
@@ -267,7 +296,8 @@ def test_a_server_without_repository_wide_comment_lists_is_crawled_per_pr(
     """/pulls/comments and /issues/comments answer 404: one note, per-PR comment lists, the truth."""
     emu = emulator_factory(n_prs=12, repo_comment_lists=False)
     events: list[ProgressEvent] = []
-    result = fetch_pulls(
+    result = fetch_with(
+        "rest",
         REPO,
         ALL,
         checkpoint_path=tmp_path / "cp.json",
@@ -329,7 +359,8 @@ def test_workers_keep_fetching_while_a_finished_pr_is_being_written(emulator_fac
     outcome: dict[str, object] = {}
 
     def crawl() -> None:
-        outcome["result"] = fetch_pulls(
+        outcome["result"] = fetch_with(
+            "rest",
             REPO,
             ALL,
             checkpoint_path=tmp_path / "cp.json",
@@ -370,12 +401,18 @@ def test_a_failed_write_stops_the_crawl_and_keeps_what_was_written(emulator_fact
     sink.first_write_started.set()  # nothing held: only the failure
     checkpoint = tmp_path / "cp.json"
     with pytest.raises(CacheError, match="No space left on device"):
-        fetch_pulls(
-            REPO, ALL, checkpoint_path=checkpoint, base_url=emu.base_url, tokens=["tok-alice-1"], sink=sink
+        fetch_with(
+            "rest",
+            REPO,
+            ALL,
+            checkpoint_path=checkpoint,
+            base_url=emu.base_url,
+            tokens=["tok-alice-1"],
+            sink=sink,
         )
     assert 7 not in sink.flushed
-    resumed = fetch_pulls(
-        REPO, ALL, checkpoint_path=checkpoint, base_url=emu.base_url, tokens=["tok-alice-1"]
+    resumed = fetch_with(
+        "rest", REPO, ALL, checkpoint_path=checkpoint, base_url=emu.base_url, tokens=["tok-alice-1"]
     )
     assert resumed.resumed == len(sink.flushed)
     assert len(resumed.prs) == 12

@@ -1,6 +1,6 @@
 """Which GitHub API a fetch uses (``--api``), and the one entry point that fetches with it.
 
-- ``rest``: the REST crawl (``fetcher.fetch_pulls``), as it has always been.
+- ``rest``: the REST crawl (``fetcher.Fetcher``), as it has always been.
 - ``graphql``: the GraphQL crawl (``graphql_fetcher``); patches through REST unless ``--no-patches``.
 - ``auto``: GraphQL where it is cheaper, REST otherwise. GraphQL needs a token and a server that has
   it (``POST /graphql`` answers 404 on some proxies and old GitHub Enterprise versions): asked once
@@ -26,7 +26,8 @@ from pytest_ghseed.defaults import (
     Api,
 )
 from pytest_ghseed.errors import FetchError, NotFound
-from pytest_ghseed.fetch.fetcher import CrawlStart, FetchedPull, Fetcher, FetchResult, fetch_pulls
+from pytest_ghseed.fetch.client import GitHubClient
+from pytest_ghseed.fetch.fetcher import CrawlStart, FetchedPull, Fetcher, FetchResult
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, Repository
 from pytest_ghseed.progress import ProgressEvent
@@ -83,41 +84,19 @@ def fetch_with(
     record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     on_event: Callable[[ProgressEvent], None] | None = None,
 ) -> FetchResult:
-    """``fetch_pulls`` through the API ``api`` says (see the module docstring); same result."""
-    rest_options: dict[str, Any] = {
-        "updated_since": updated_since,
-        "previous": previous,
-        "known_repository": known_repository,
-        "only": only,
-    }
-    if api == "rest" and params.patches:
-        return fetch_pulls(
-            full_name,
-            params,
-            checkpoint_path=checkpoint_path,
-            base_url=base_url,
-            tokens=tokens,
-            workers=workers,
-            max_in_flight=max_in_flight,
-            max_wait=max_wait,
-            policy=policy,
-            sink=sink,
-            scrubber=scrubber,
-            record_filter=record_filter,
-            on_event=on_event,
-            **rest_options,
-        )
-    if api == "rest":
+    """Fetch the pull requests of ``full_name`` chosen by ``params`` through the API ``api`` says (see
+    the module docstring), resuming from the checkpoint.
+
+    ``scrubber``: what the checkpoint passes every record through before writing it (the cache's, so
+    that the checkpoint in the cache folder is scrubbed like the cassettes). ``record_filter``: applied to
+    each PR's record before that (a pseudonymized recording replaces its people there).
+    """
+    if api == "rest" and not params.patches:
         msg = (
             "a crawl without patches (--no-patches, or a refresh of a recording made with it) needs the GraphQL "
             "API: REST's files always carry their patches. Use --api graphql or --api auto"
         )
         raise FetchError(msg)
-    # The GraphQL crawl's modules are imported only by a crawl that may use them (the REST one is the
-    # default, and every import is paid on every fetch).
-    from pytest_ghseed.fetch.graphql_client import GraphQLClient
-    from pytest_ghseed.fetch.graphql_fetcher import GraphQLFetcher
-
     start = CrawlStart.open(
         full_name,
         params,
@@ -130,29 +109,44 @@ def fetch_with(
         scrubber=scrubber,
         on_event=on_event,
     )
-    checkpoint = start.checkpoint
-    client = GraphQLClient(base_url, start.pool, policy=policy, recorder=sink)
+    client: GitHubClient
+    graphql: GraphQLClient | None = None
+    if api == "rest":
+        client = GitHubClient(base_url, start.pool, policy=policy, recorder=sink)
+    else:
+        # The GraphQL crawl's modules are imported only by a crawl that may use them (the REST one is
+        # the default, and every import is paid on every fetch).
+        from pytest_ghseed.fetch.graphql_client import GraphQLClient
+
+        client = graphql = GraphQLClient(base_url, start.pool, policy=policy, recorder=sink)
     try:
-        chosen, why = _decide(api, client, start.tokens, params)
-        start.note(f"--api {api}: {why}")
+        chosen: Api = "rest"
+        if graphql is not None:
+            chosen, why = _decide(api, graphql, start.tokens, params)
+            start.note(f"--api {api}: {why}")
         if chosen == "rest":
             fetcher = Fetcher(
                 client,
                 full_name,
                 params,
-                checkpoint=checkpoint,
+                checkpoint=start.checkpoint,
                 workers=workers,
                 on_event=on_event,
                 sink=sink,
                 record_filter=record_filter,
             )
-            result = fetcher.run(**rest_options)
+            result = fetcher.run(
+                updated_since=updated_since, previous=previous, known_repository=known_repository, only=only
+            )
         else:
+            from pytest_ghseed.fetch.graphql_fetcher import GraphQLFetcher
+
+            assert graphql is not None  # chosen by _decide, which only a GraphQL client asks
             result = GraphQLFetcher(
-                client,
+                graphql,
                 full_name,
                 params,
-                checkpoint=checkpoint,
+                checkpoint=start.checkpoint,
                 workers=workers,
                 on_event=on_event,
                 sink=sink,

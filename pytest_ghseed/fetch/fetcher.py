@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_ghseed.checkpoint import Checkpoint
-from pytest_ghseed.defaults import DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_WAIT, DEFAULT_WORKERS
+from pytest_ghseed.defaults import DEFAULT_WORKERS
 from pytest_ghseed.errors import FetchError, NotFound
 from pytest_ghseed.fetch.client import (
     GitHubClient,
@@ -673,65 +673,6 @@ _SUB_LISTS: tuple[tuple[str, str, str | None], ...] = (
     ("review_comments", "/comments", "review_comments"),
     ("issue_comments", "/comments", "comments"),
 )
-
-
-def fetch_pulls(
-    full_name: str,
-    params: FetchParams,
-    *,
-    checkpoint_path: Path,
-    base_url: str = DEFAULT_BASE_URL,
-    tokens: Sequence[str | Token] | None = None,
-    workers: int = DEFAULT_WORKERS,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    max_wait: float = DEFAULT_MAX_WAIT,
-    policy: RetryPolicy | None = None,
-    sink: TrafficSink | None = None,
-    updated_since: datetime | None = None,
-    previous: Mapping[int, FetchedPull] | None = None,
-    known_repository: tuple[Repository, str] | None = None,
-    only: Sequence[int] | None = None,
-    scrubber: Scrubber | None = None,
-    record_filter: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-    on_event: Callable[[ProgressEvent], None] | None = None,
-) -> FetchResult:
-    """Fetch the pull requests of ``full_name`` chosen by ``params``, resuming from the checkpoint.
-
-    ``scrubber``: what the checkpoint passes every record through before writing it (the cache's, so
-    that the checkpoint in the cache folder is scrubbed like the cassettes). ``record_filter``: applied to
-    each PR's record before that (a pseudonymized recording replaces its people there).
-    """
-    start = CrawlStart.open(
-        full_name,
-        params,
-        checkpoint_path=checkpoint_path,
-        base_url=base_url,
-        tokens=tokens,
-        max_in_flight=max_in_flight,
-        max_wait=max_wait,
-        policy=policy,
-        scrubber=scrubber,
-        on_event=on_event,
-    )
-    checkpoint = start.checkpoint
-    client = GitHubClient(base_url, start.pool, policy=policy, recorder=sink)
-    fetcher = Fetcher(
-        client,
-        full_name,
-        params,
-        checkpoint=checkpoint,
-        workers=workers,
-        on_event=on_event,
-        sink=sink,
-        record_filter=record_filter,
-    )
-    try:
-        result = fetcher.run(
-            updated_since=updated_since, previous=previous, known_repository=known_repository, only=only
-        )
-    finally:
-        client.close()
-    return start.with_notes(result)
 
 
 @dataclasses.dataclass
