@@ -115,16 +115,21 @@ def parse_flag(value: str, what: str) -> bool:
     raise UsageError(msg)
 
 
-def argparse_type(parse: Callable[[str, str], _T], what: str) -> Callable[[str], _T]:
-    """An argparse ``type=`` from one of these parsers: its message becomes argparse's error.
+def argparse_type(
+    parse: Callable[[str, str], _T],
+    what: str,
+    error: Callable[[str], Exception] = argparse.ArgumentTypeError,
+) -> Callable[[str], _T]:
+    """An argparse ``type=`` from one of these parsers: its message becomes ``error`` (argparse's own).
 
-    Shared by the ``ghseed`` command and the Django management command, so both refuse a value alike.
+    Shared by the ``ghseed`` command, the Django management command and the pytest plugin (which
+    raises ``pytest.UsageError``, as pytest-xdist does), so all three refuse a value alike.
     """
 
     def convert(value: str) -> _T:
         try:
             return parse(value, what)
         except UsageError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+            raise error(str(exc)) from None
 
     return convert

@@ -29,7 +29,14 @@ from pytest_ghseed.defaults import (
     STATES,
 )
 from pytest_ghseed.errors import UsageError
-from pytest_ghseed.parsing import parse_choice, parse_date, parse_duration, parse_positive_int, parse_seed
+from pytest_ghseed.parsing import (
+    argparse_type,
+    parse_choice,
+    parse_date,
+    parse_duration,
+    parse_positive_int,
+    parse_seed,
+)
 from pytest_ghseed.reporting import merge_summary, summary_lines
 from pytest_ghseed.session import GhseedSession, ghseed_session, session_key
 from pytest_ghseed.settings import CommandLine, IniFile, resolve_settings
@@ -74,14 +81,7 @@ _INI_KEYS: dict[str, tuple[_IniType, str, str]] = {
 
 def _arg(parse: Callable[[str, str], object], what: str) -> Callable[[str], object]:
     """An argparse ``type=`` that validates while parsing, as pytest-xdist does."""
-
-    def convert(value: str) -> object:
-        try:
-            return parse(value, what)
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
-
-    return convert
+    return argparse_type(parse, what, pytest.UsageError)
 
 
 def _choice(allowed: tuple[str, ...], what: str) -> Callable[[str], object]:
