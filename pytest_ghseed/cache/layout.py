@@ -142,6 +142,16 @@ def _user_key() -> str:
     return hashlib.sha256(os.path.expanduser("~").encode("utf-8")).hexdigest()[:8]
 
 
+def names_in(folder: Path) -> list[str]:
+    """The names in ``folder``, unsorted ([] when it cannot be read): one ``scandir``, no ``Path`` per
+    entry (a 5,000-PR cache has 5,000 shards, and every load looks at them)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries]
+    except OSError:
+        return []
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectLayout:
     """The paths of one project's cache folder."""
@@ -210,13 +220,8 @@ class ProjectLayout:
         return [path for number, path in sorted((n, p) for n, p in found if n is not None)]
 
     def cassette_names(self) -> list[str]:
-        """The names in the cassette folder, unsorted ([] without one): one ``scandir``, no ``Path`` per
-        entry (a 5,000-PR cache has 5,000 shards, and a load looks at them)."""
-        try:
-            with os.scandir(self.cassette_dir) as entries:
-                return [entry.name for entry in entries]
-        except OSError:
-            return []
+        """The names in the cassette folder (see ``names_in``)."""
+        return names_in(self.cassette_dir)
 
     def cassettes(self) -> list[Path]:
         """Every cassette: the listing shards in arrival order, then the GraphQL shards, then by PR number."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ghseed._files import UMASK, atomic_write_bytes, atomic_write_chunks, file_identity, move_aside
-from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag
+from pytest_ghseed.cache.layout import TAG, TAG_TEXT, ProjectLayout, is_our_tag, names_in
 from pytest_ghseed.cache.metadata import Metadata
 from pytest_ghseed.errors import CacheError, CorruptFile, IncompatibleSchema, MissingFile
 from pytest_ghseed.jsontext import compact
@@ -281,13 +281,10 @@ class ProjectStore:
         while the lock is held nobody else is writing them, so they are debris of a killed process.
         """
         removed: list[str] = []
-        for folder, names in (
-            (self.path, _names(self.path)),
-            (self.cassette_dir, self.layout.cassette_names()),
-        ):
+        for folder in (self.path, self.cassette_dir):
             # Names first: the cassette folder of a 5,000-PR cache has 5,000 entries, and this runs on
             # every load (14 ms with a Path per entry, 6 ms without).
-            for name in names:
+            for name in names_in(folder):
                 if not (name.startswith(".") and name.endswith(".tmp")):
                     continue
                 leftover = folder / name
@@ -375,14 +372,6 @@ def _directory_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _names(folder: Path) -> list[str]:
-    try:
-        with os.scandir(folder) as entries:
-            return [entry.name for entry in entries]
-    except OSError:
-        return []
 
 
 def _entries(folder: Path) -> list[Path]:
