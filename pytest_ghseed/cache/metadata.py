@@ -175,12 +175,12 @@ class Metadata:
             pr_etags=pr_etags,
             repository_etag=repository_etag,
             covered=tuple(FetchParams.from_dict(_mapping(c, "covered")) for c in covered),
-            numbers=_wholes(numbers, "numbers"),
+            numbers=tuple(_whole(n, "numbers") for n in numbers),
             snapshot_sha256=_optional_text(data, "snapshot_sha256"),
             crawl=_optional_text(data, "crawl"),
             pseudonymized=_flag(data, "pseudonymized") or data.get("pseudonym_salt") is not None,
             pseudonym_salt=_optional_text(data, "pseudonym_salt"),
-            graphql=_wholes(graphql, "graphql"),
+            graphql=tuple(_whole(n, "graphql") for n in graphql),
             checked_at=checked_at,
         )
 
@@ -192,7 +192,7 @@ def _etags(data: Mapping[str, Any]) -> tuple[dict[int, ResourceTags], str | None
         if repository is not None and not isinstance(repository, str):
             msg = "repository_etag must be a string"
             raise TypeError(msg)
-        return {_number_key(k, "pr_etags"): _tags(v) for k, v in raw.items()}, repository
+        return {_whole(int(k), "pr_etags"): _tags(v) for k, v in raw.items()}, repository
     # 0.1.0: one dict, PR numbers as strings, the repository's under "repository".
     legacy = dict(_mapping(data.get("etags") or {}, "etags"))
     repository_tags = legacy.pop(_LEGACY_REPOSITORY_KEY, None)
@@ -201,10 +201,6 @@ def _etags(data: Mapping[str, Any]) -> tuple[dict[int, ResourceTags], str | None
 
 
 def _tags(value: object) -> ResourceTags:
-    # Read for every PR of the cache on every load (5,000 entries: 23 ms the long way): an entry as
-    # metadata.json holds it (a JSON object of strings) is taken as it is.
-    if type(value) is dict and all(type(tag) is str for tag in value.values()):
-        return dict(value)
     tags = _mapping(value, "an ETag entry")
     return {str(name): str(tag) for name, tag in tags.items() if isinstance(tag, str)}
 
@@ -238,18 +234,6 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
         msg = f"{key} must be true or false, found {value!r}"[:200]
         raise TypeError(msg)
     return value
-
-
-def _number_key(key: str, what: str) -> int:
-    number = int(key)
-    return number if number >= 0 else _whole(number, what)
-
-
-def _wholes(values: list[Any], what: str) -> tuple[int, ...]:
-    """A list of whole numbers as a tuple (one check per item, in a single pass for the common case)."""
-    if all(type(n) is int and n >= 0 for n in values):
-        return tuple(values)
-    return tuple(_whole(n, what) for n in values)
 
 
 def _whole(value: object, what: str) -> int:

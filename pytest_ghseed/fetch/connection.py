@@ -94,9 +94,6 @@ _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 #: http.client's limits on an answer's header block (its ``_MAXLINE`` and ``_MAXHEADERS``).
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
-#: A header block of plain "Name: value" lines only, and the name and value of each such line.
-_PLAIN_BLOCK = re.compile(r"(?:[\041-\071\073-\176]+:[^\r\n]*\r?\n)*\r?\n")
-_PLAIN_HEADER = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*)\r?\n")
 #: The charset parameter of a Content-Type (``application/json; charset=utf-8``).
 _CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
 #: Lines as the email parser cuts them: at CRLF, CR or LF, each with its end.
@@ -110,7 +107,7 @@ def parse_headers(
 
     The stdlib reads the header lines (its limits on line length and count), joins them, and has
     ``email.parser`` parse them again. This builds the same ``HTTPMessage`` (compat32: names and raw
-    values, folded lines kept, the same lines skipped) straight from the lines: 28 us instead of 89 us
+    values, folded lines kept, the same lines skipped) straight from the lines: about 50 us instead of 95 us
     for an answer's 14 plain headers on this machine. ``tests/test_transport.py`` holds it to the
     stdlib's result over random header blocks. Keyword arguments of newer Pythons (3.14's
     ``_max_headers``) are accepted and the stdlib's default limits kept.
@@ -126,14 +123,8 @@ def parse_headers(
         if line in (b"\r\n", b"\n", b""):
             break
     message = _class()
-    text = b"".join(lines).decode("iso-8859-1")
-    if _PLAIN_BLOCK.fullmatch(text):
-        # Every line "Name: value" (what GitHub sends): one pass, nothing folded or skipped.
-        for name, value in _PLAIN_HEADER.findall(text):
-            message.set_raw(name, value)
-        return message
     parts: list[str] = []
-    for line in _LINES.findall(text):
+    for line in _LINES.findall(b"".join(lines).decode("iso-8859-1")):
         if not _HEADER_LINE.match(line):
             break  # the blank line, or a line the email parser would take for the start of a body
         if line[0] in " \t":
