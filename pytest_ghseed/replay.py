@@ -14,7 +14,6 @@ lists of a pull request whose comments were read through the repository-wide lis
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import tempfile
 from collections.abc import Iterator
@@ -57,13 +56,13 @@ def replay_github(cassette_dir: Path | str, *pulls: int) -> Iterator[Github]:
     """
     from github import Github
 
-    from pytest_ghseed.cache.cassettes import replay_vcr
+    from pytest_ghseed.cache.cassettes import compress, replay_vcr
 
     folder = Path(cassette_dir)
     shards = [*_listing_shards(folder), *(pr_shard(number) for number in pulls)]
     with tempfile.TemporaryDirectory(prefix="ghseed-replay-") as tmp:
         combined = Path(tmp) / f"replay{SHARD_SUFFIX}"
-        combined.write_bytes(gzip.compress(json.dumps(_combined(folder, shards)).encode("utf-8")))
+        combined.write_bytes(compress(json.dumps(_combined(folder, shards))))
         gh = Github(
             base_url=recorded_base_url(folder),
             per_page=PER_PAGE,

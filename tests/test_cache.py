@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ghseed.cache.cassettes import load_interactions, replay_vcr
+from pytest_ghseed.cache.cassettes import compress, load_interactions, replay_vcr
 from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator.synthetic import SyntheticProject
@@ -93,6 +93,24 @@ def test_offline_replay_gives_the_same_data_without_any_request(emulator_factory
     assert [pr.to_dict() for pr in again.snapshot.prs] == [pr.to_dict() for pr in emu.truth(REPO)]
     assert emu.stats.total_requests == 0
     assert offline_attempts == []
+
+
+def test_cassettes_are_plain_gzip_without_a_time_or_a_system_in_their_header(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """Every cassette of a crawl is standard gzip (zlib-ng writes it, Python's gzip reads it), and its
+    header names no time and no system: recording the same traffic again gives the same bytes."""
+    emu = emulator_factory(token_config(n_prs=4))
+    ensure(PROJECT, tmp_path, ALL, options=options(emu))
+    cassettes = sorted(ProjectStore(tmp_path, PROJECT.folder).cassette_dir.glob("*.json.gz"))
+    assert len(cassettes) >= 5  # the listing's shards and the four PRs
+    for path in cassettes:
+        raw = path.read_bytes()
+        # ID1 ID2, deflate, no flags, mtime 0, extra flags, system 255 ("unknown", RFC 1952)
+        assert raw[:8] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00" and raw[9] == 255, path.name
+        text = gzip.decompress(raw).decode("utf-8")
+        assert json.loads(text)["interactions"]
+        assert compress(text) == raw
 
 
 def test_plain_vcrpy_replays_a_recorded_cassette_for_pygithub(emulator_factory, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ finds none. A GraphQL query answers for many pull requests at once, so its excha
 its own (``graphql-000001``, numbered in the order of the answers); its request body is recorded with
 its ``Content-Type``, so vcrpy's ``body`` matcher finds it.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
-behind that choice). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
+behind that choice), compressed by ``compress`` alone (zlib-ng; any gzip reader reads them). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
 them without vcrpy's replay machinery (whose matching is O(n^2)).
 
 Scrubbing, in depth: request headers are limited to what identifies the request (never
@@ -30,7 +30,6 @@ save.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import threading
@@ -38,6 +37,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from zlib_ng import zlib_ng
 
 from pytest_ghseed._files import atomic_write_bytes, move_aside
 from pytest_ghseed.cache.layout import (
@@ -87,6 +88,20 @@ _STATUS_TEXT = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+
+
+#: zlib-ng at zlib's usual level: half of zlib's CPU time for files of the same size (real GitHub
+#: answers 0.999x, the emulator's 1.02x; ``benchmarks/bench_compression.py``). Compressing was the
+#: largest single cost of writing a crawl's cassettes.
+COMPRESS_LEVEL = 6
+
+
+def compress(text: str) -> bytes:
+    """A cassette's text as its file's bytes (gzip): equal texts give equal bytes, whatever the day."""
+    # wbits 31: a gzip header and trailer. The header's time is 0; its system byte, which zlib sets to
+    # the system it was built for, becomes 255 ("unknown", RFC 1952) so the bytes do not name it.
+    packed = zlib_ng.compress(text.encode("utf-8"), COMPRESS_LEVEL, wbits=31)
+    return packed[:9] + b"\xff" + packed[10:]
 
 
 class _CompactJson:
@@ -254,7 +269,7 @@ class CassetteRecorder:
         # The one scan: the exact text about to be written.
         text = self.scrubber.clean(text, path)
         try:
-            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+            atomic_write_bytes(path, compress(text))
         except OSError as exc:
             msg = (
                 f"cannot write the cassette {path}: {exc.strerror or exc}; check free space and permissions "
@@ -380,7 +395,7 @@ def rewrite_cassette(
         return False
     text = serialize({"requests": new_requests, "responses": responses}, _CompactJson)
     check(text, path)
-    atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
+    atomic_write_bytes(path, compress(text))
     return True
 
 
@@ -439,7 +454,7 @@ def _gzip_json_persister() -> Any:
                 FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
                 return
             text = serialize(cassette_dict, serializer)
-            atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+            atomic_write_bytes(path, compress(text))
 
     GzipJsonPersister.__module__ = __name__
     GzipJsonPersister.__qualname__ = "GzipJsonPersister"
