@@ -1,14 +1,49 @@
 """One HTTP exchange with GitHub: what the fetcher hands to a recorder (the cassettes).
 
 A neutral module, so that ``fetch`` (which produces exchanges) and ``cache`` (which records them)
-need not import each other.
+need not import each other. ``read_json`` reads an answer's body, the same way for the crawl and for a
+rebuild from its cassettes.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+
+def read_json(text: str) -> Any:
+    """The JSON value of an answer's body: GitHub's answer during a crawl, or its recording.
+
+    ``json.loads``, but a lone surrogate (half of an emoji's ``\\ud83d\\ude00`` escape, cut off) becomes
+    U+FFFD: no UTF-8 file can hold it, and the crawl crashed writing its checkpoint. The cassette keeps
+    the escape as it came. ``ValueError`` (or ``RecursionError``, nested absurdly deep) when it is not JSON.
+    """
+    value = json.loads(text)
+    # Only an escape makes a surrogate (a body decoded from UTF-8 holds none): a scan of the text is
+    # far cheaper than a walk of every answer's value.
+    return mend_surrogates(value) if might_escape_surrogates(text) else value
+
+
+def might_escape_surrogates(text: str) -> bool:
+    """Whether JSON ``text`` may hold a ``\\uD800``-``\\uDFFF`` escape (it holds ``\\ud`` or ``\\uD``)."""
+    return "\\ud" in text or "\\uD" in text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mend_surrogates(value: Any) -> Any:
+    """``value`` with each surrogate replaced by U+FFFD (``json.loads`` has joined the paired ones)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [mend_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {mend_surrogates(key): mend_surrogates(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ from pytest_ghseed.cache.layout import (
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.pseudonyms import NO_PEOPLE, PeopleFilter
 from pytest_ghseed.secrets import Scrubber, Token
-from pytest_ghseed.traffic import Exchange
+from pytest_ghseed.traffic import Exchange, mend_surrogates, might_escape_surrogates
 
 if TYPE_CHECKING:
     from vcr.request import Request
@@ -340,6 +340,10 @@ def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise CorruptFile(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
+        if might_escape_surrogates(text):
+            # An escape in a committed cassette can spell a lone surrogate, which no UTF-8 file can
+            # hold (writing this cassette again, or the snapshot, would fail): it becomes U+FFFD.
+            text = json.dumps(mend_surrogates(json.loads(text)), ensure_ascii=False)
         loaded = deserialize(text, _CompactJson)
         requests, responses = list(loaded[0]), list(loaded[1])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:

@@ -11,7 +11,6 @@ its own cassette (REST's ``/files``, with patches) when its first page asked non
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from pytest_ghseed.errors import CorruptFile
 from pytest_ghseed.graphql.convert import PullAssembly, pull_request_from_graphql
 from pytest_ghseed.graphql.queries import LEAVES, Overflow
 from pytest_ghseed.models import FileChange, PullRequest
+from pytest_ghseed.traffic import read_json
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _repositories(path: Path) -> Iterator[Mapping[str, Any]]:
     for interaction in load_interactions(path):
         if interaction.method != "POST" or interaction.status != 200:
             continue
-        body = json.loads(interaction.body)
+        body = read_json(interaction.body)
         data = body.get("data") if isinstance(body, dict) else None
         repository = data.get("repository") if isinstance(data, dict) else None
         if isinstance(repository, Mapping):

@@ -23,6 +23,7 @@ from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.models import PullRequest, Repository, Snapshot
 from pytest_ghseed.projects import fetch_command
+from pytest_ghseed.traffic import read_json
 
 GITHUB_API = "https://api.github.com"
 _RESOURCE = re.compile(r"/(pulls|issues)/(\d+)(/[a-z_]+)?$")
@@ -118,7 +119,7 @@ def _repository(path: Path) -> Repository | None:
     for interaction in load_interactions(path):
         route = urllib.parse.urlsplit(interaction.uri).path
         if interaction.status == 200 and _REPO.match(route):
-            found = Repository.from_github(json.loads(interaction.body))
+            found = Repository.from_github(read_json(interaction.body))
     return found
 
 
@@ -154,7 +155,7 @@ class _BulkReader:
             if interaction.status != 200 or not match:
                 continue
             name = "review_comments" if match.group(1) == "pulls" else "issue_comments"
-            for comment in json.loads(interaction.body):
+            for comment in read_json(interaction.body):
                 self._by_id[name][int(comment["id"])] = comment  # a later recording of a comment wins
         self._grouped = None
 
@@ -212,7 +213,7 @@ def recorded_lists(path: Path) -> tuple[dict[str, Any] | None, dict[str, list[An
             continue
         kind, sub = match.group(1), match.group(3)
         if kind == "pulls" and sub is None:
-            detail = json.loads(interaction.body)
+            detail = read_json(interaction.body)
             continue
         name = _LIST_NAMES.get((kind, sub or ""))
         if name is None:
@@ -220,7 +221,7 @@ def recorded_lists(path: Path) -> tuple[dict[str, Any] | None, dict[str, list[An
         page = int(urllib.parse.parse_qs(parts.query).get("page", ["1"])[0])
         if page == 1:
             pages[name] = {}  # a new generation of this list starts
-        pages.setdefault(name, {})[page] = json.loads(interaction.body)
+        pages.setdefault(name, {})[page] = read_json(interaction.body)
     lists = {name: [item for n in sorted(by) for item in by[n]] for name, by in pages.items()}
     return detail, {name: lists.get(name, []) for name in _LIST_NAMES.values()}
 
@@ -281,7 +282,7 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
     if repo_text is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)
-    repo = json.loads(repo_text)
+    repo = read_json(repo_text)
     origin = _recorded_api(repo)
     target = api_url.rstrip("/")
 
@@ -300,7 +301,7 @@ def _repository_text(path: Path) -> str | None:
     for interaction in load_interactions(path):
         route = urllib.parse.urlsplit(interaction.uri).path
         if interaction.status == 200 and _REPO.match(route):
-            json.loads(interaction.body)  # must parse: a corrupt body is a corrupt cassette
+            read_json(interaction.body)  # must parse: a corrupt body is a corrupt cassette
             found = interaction.body
     return found
 

@@ -9,7 +9,6 @@ event; every message that echoes the server is masked with the pool's own token 
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,7 @@ from pytest_ghseed.fetch.tokens import Lease, Resource, TokenPool
 from pytest_ghseed.fetch.transport import Transport
 from pytest_ghseed.parsing import parse_base_url
 from pytest_ghseed.secrets import Scrubber
-from pytest_ghseed.traffic import Exchange, Recorder
+from pytest_ghseed.traffic import Exchange, Recorder, read_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +129,7 @@ class GitHubClient:
                 unreadable: str | None = None
                 if status in (200, 304):
                     try:
-                        data = json.loads(body) if body and status == 200 else None
+                        data = read_json(body) if body and status == 200 else None
                         ok = True
                     except (ValueError, RecursionError) as exc:
                         # A 200 that is not JSON (a proxy's error page), or JSON nested absurdly deep:

@@ -12,7 +12,6 @@ answer carries both.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from pytest_ghseed.errors import FetchError
 from pytest_ghseed.fetch.client import GitHubClient
 from pytest_ghseed.fetch.ratelimit import Action, Reason, graphql_rate_limited
+from pytest_ghseed.traffic import read_json
 
 
 class QueryTimeout(FetchError):
@@ -89,7 +89,7 @@ class GraphQLClient(GitHubClient):
 
 def _parse(body: str) -> Any:
     try:
-        return json.loads(body)
+        return read_json(body)
     except (ValueError, RecursionError):
         return None
 

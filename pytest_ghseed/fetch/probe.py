@@ -9,7 +9,6 @@ server that sends HTML, a limit of 0, or a reset in the past gets a clear messag
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from pytest_ghseed.fetch.ratelimit import Action, RetryPolicy, decide, failure_k
 from pytest_ghseed.fetch.tokens import TokenProbe
 from pytest_ghseed.fetch.transport import Answer, Transport
 from pytest_ghseed.secrets import Token, redact
+from pytest_ghseed.traffic import read_json
 
 #: What GitHub Enterprise Server answers to /rate_limit with rate limiting switched off: no limit.
 _UNLIMITED = 1_000_000
@@ -159,7 +159,7 @@ class _Prober:
         answer = self._get(token, "/user")
         if answer.status == 200:
             try:
-                data = json.loads(answer.body)
+                data = read_json(answer.body)
             except (ValueError, RecursionError):
                 data = None
             if isinstance(data, dict) and isinstance(data.get("login"), str) and data["login"].strip():
@@ -218,7 +218,7 @@ def _rate_limited(answer: Answer) -> bool:
 def _figures(body: str, resource: str) -> tuple[int, int, float] | None:
     """``(limit, remaining, reset)`` of ``resource`` in a /rate_limit body, or None if unreadable."""
     try:
-        data: Any = json.loads(body) if body else None
+        data: Any = read_json(body) if body else None
     except (ValueError, RecursionError):
         return None
     resources = data.get("resources") if isinstance(data, dict) else None

@@ -27,7 +27,6 @@ on whatever answer it gets), and a secondary limit honours ``x-ratelimit-reset``
 from __future__ import annotations
 
 import enum
-import json
 import math
 import random
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from pytest_ghseed.secrets import redact
+from pytest_ghseed.traffic import read_json
 
 __all__ = [
     "Action",
@@ -464,7 +464,7 @@ def _message(body: object) -> str:
         text = body.strip()
         if text.startswith("{"):
             try:
-                body = json.loads(text)
+                body = read_json(text)
             except (ValueError, RecursionError):
                 return text
         else:
@@ -484,7 +484,7 @@ def _graphql_errors(body: object) -> list[Mapping[str, object]]:
         body = bytes(body).decode("utf-8", errors="replace")
     if isinstance(body, str):
         try:
-            body = json.loads(body) if body.lstrip().startswith("{") else None
+            body = read_json(body) if body.lstrip().startswith("{") else None
         except (ValueError, RecursionError):
             return []
     errors = body.get("errors") if isinstance(body, Mapping) else None
