@@ -39,12 +39,17 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, fsync, ``os.replace``, fsync the folder."""
-    atomic_write_chunks(path, (data,))
+def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, ``os.replace``, fsync the folder.
+
+    ``sync_dir=False`` leaves the folder's fsync to the caller, who makes several new names durable
+    with one ``fsync_dir`` (a reader sees the old or the new content either way; only a power cut
+    before that fsync could lose the new name).
+    """
+    atomic_write_chunks(path, (data,), sync_dir=sync_dir)
 
 
-def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], *, sync_dir: bool = True) -> None:
     """``atomic_write_bytes`` of the concatenated ``chunks``, written as they come (never all in memory).
 
     If producing a chunk raises, the temporary file is removed and ``path`` is left as it was.
@@ -71,7 +76,8 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def append_durably(path: Path, payload: bytes) -> int:

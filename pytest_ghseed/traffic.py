@@ -80,7 +80,10 @@ class TrafficSink(Protocol):
         """Drop listing exchanges not yet written: the crawl changed nothing."""
 
     def flush_pr(self, number: int) -> None:
-        """Make PR ``number``'s exchanges durable: its data changed."""
+        """Write PR ``number``'s exchanges (its data changed); durable once ``sync`` returns."""
+
+    def sync(self) -> None:
+        """Make every PR's exchanges written so far durable (before the checkpoint counts those PRs)."""
 
     def discard_pr(self, number: int) -> None:
         """Drop PR ``number``'s exchanges: its recorded traffic already gives the same data."""

@@ -7,9 +7,13 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import pytest_ghseed.cache.cassettes as cassettes
+import pytest_ghseed.checkpoint as checkpoint_module
+from pytest_ghseed.cache.cassettes import CassetteRecorder
 from pytest_ghseed.errors import CacheError, FetchError, RateLimitWaitTooLong, UsageError
 from pytest_ghseed.fetch.choose import fetch_with
 from pytest_ghseed.fetch.fetcher import FetchResult
@@ -340,6 +344,9 @@ class _SlowSink:
             assert self.release.wait(30), "the test never released the first write"
         self.flushed.append(number)
 
+    def sync(self) -> None:
+        pass
+
     def discard_pr(self, number: int) -> None:
         pass
 
@@ -416,3 +423,61 @@ def test_a_failed_write_stops_the_crawl_and_keeps_what_was_written(emulator_fact
     )
     assert resumed.resumed == len(sink.flushed)
     assert len(resumed.prs) == 12
+
+
+def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_records(
+    emulator_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyGithub -> the emulator (20 ms a request) -> the real recorder and checkpoint, every durable
+    step logged: the PRs that finish together share one fsync of the cassette folder and one checkpoint
+    append, and every PR's cassette is written and its folder synced before its record is appended."""
+    steps: list[tuple[str, Any]] = []
+    real_write, real_sync, real_append = (
+        cassettes.atomic_write_bytes,
+        cassettes.fsync_dir,
+        checkpoint_module.append_durably,
+    )
+
+    def write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+        real_write(path, data, sync_dir=sync_dir)
+        steps.append(("cassette", path.name))
+
+    def sync(directory: Path) -> None:
+        real_sync(directory)
+        steps.append(("sync", Path(directory).name))
+
+    def append(path: Path, payload: bytes) -> int:
+        steps.append(("append", [int(n) for n in re.findall(rb'"number":(\d+)}\n', payload)]))
+        return real_append(path, payload)
+
+    monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
+    monkeypatch.setattr(cassettes, "fsync_dir", sync)
+    monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    emu = emulator_factory(n_prs=40, latency_seconds=0.02)
+    recorder = CassetteRecorder(tmp_path / "cassettes", [])
+    result = fetch_with(
+        "rest",
+        REPO,
+        ALL,
+        checkpoint_path=tmp_path / "cp.json",
+        base_url=emu.base_url,
+        tokens=["tok-alice-1"],
+        sink=recorder,
+        workers=2,  # a PR finishes every 40 ms or so: one at a time without the writer's window
+    )
+    assert len(result.prs) == 40
+    appends = [numbers for kind, numbers in steps if kind == "append"]
+    assert sorted(n for numbers in appends for n in numbers) == sorted(pr.number for pr in result.prs)
+    syncs = [step for step in steps if step == ("sync", "cassettes")]
+    # Batched: at most one fsync of the folder and one append per two PRs (37 each without the window).
+    assert len(syncs) <= 20 and len(appends) <= 20, (len(syncs), len(appends))
+    for index, (kind, numbers) in enumerate(steps):
+        if kind != "append":
+            continue
+        before = steps[:index]
+        last_sync = max(i for i, step in enumerate(before) if step == ("sync", "cassettes"))
+        for number in numbers:
+            written = [i for i, step in enumerate(before) if step == ("cassette", f"pr-{number:06d}.json.gz")]
+            assert written and written[-1] < last_sync, (
+                f"PR #{number} counted before its cassette was durable"
+            )

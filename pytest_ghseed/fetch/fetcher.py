@@ -292,10 +292,11 @@ class Fetcher:
         Ctrl-C) stops them all.
 
         A worker hands each finished PR to one writer thread and goes on with the next request: the
-        writer makes it durable (cassette, then checkpoint record), taking every PR that waits at
-        once (one checkpoint fsync for them all). Written in the workers, the files held each worker
-        off the network for about a third of its time (measured at 300 PRs). At most
-        ``2 * workers`` finished PRs wait, so memory stays flat; a kill loses only those.
+        writer makes it durable (cassette, then checkpoint record), taking every PR that finishes
+        within ``_WRITE_WINDOW`` at once (one fsync of the cassette folder, one checkpoint append).
+        Written in the workers, the files held each worker off the network for about a third of its
+        time (measured at 300 PRs). At most ``2 * workers`` finished PRs wait besides the writer's
+        batch, so memory stays flat; a kill loses only those.
 
         Daemon threads, not a ThreadPoolExecutor: on Ctrl-C or a fatal error the crawl is cancelled
         (waiting workers wake at once), the main thread gives in-flight requests a short grace and
@@ -333,9 +334,12 @@ class Fetcher:
         def write() -> None:
             while True:
                 batch = [finished.get()]
+                # Gather what finishes within the window (the end of the crawl, None, closes it at once).
+                window_ends = time.monotonic() + _WRITE_WINDOW
                 with contextlib.suppress(_queue.Empty):
-                    while len(batch) < finished.maxsize + 1:
-                        batch.append(finished.get_nowait())
+                    while batch[-1] is not None and len(batch) < finished.maxsize + 1:
+                        left = window_ends - time.monotonic()
+                        batch.append(finished.get(timeout=left) if left > 0 else finished.get_nowait())
                 try:
                     written = self._write([item for item in batch if item is not None])
                 except BaseException as exc:
@@ -432,8 +436,11 @@ class Fetcher:
                 with_traffic.append(item)
         finally:
             # Also when a later cassette failed: the PRs whose traffic is on disk count as done, and
-            # a rerun resumes after them. The checkpoint scrubs what it writes; a PR whose text held
-            # a secret comes back scrubbed.
+            # a rerun resumes after them. Their cassettes are made durable first (one fsync of the
+            # folder for the batch). The checkpoint scrubs what it writes; a PR whose text held a
+            # secret comes back scrubbed.
+            if self.sink is not None:
+                self.sink.sync()
             stored = self.checkpoint.record_prs([(item.number, item.record) for item in with_traffic])
         written: dict[int, FetchedPull] = {}
         for item, kept in zip(with_traffic, stored, strict=True):
@@ -604,6 +611,12 @@ def _hand_over(
             if not writer.is_alive() or (until is not None and time.monotonic() > until):
                 raise FetchCancelled("the writer of finished pull requests stopped") from None
 
+
+#: Seconds the writer gathers finished PRs before writing them together: their cassettes then take one
+#: fsync of the folder and their records one checkpoint append, instead of one each (measured: 0.2 s
+#: of a 300-PR crawl's 4 s of CPU on this project's machine). A kill loses at most this much finished
+#: work, which a rerun fetches again.
+_WRITE_WINDOW = 0.25
 
 #: List pages in a row that bring no new pull request before the listing counts as a loop.
 _MAX_STALE_PAGES = 3

@@ -226,6 +226,8 @@ class GraphQLFetcher:
             if self.record_filter is not None:
                 record = self.record_filter(record)
             records.append((pr.number, record))
+        if self.sink is not None:
+            self.sink.sync()
         # One durable write for the PRs one answer completed: GraphQL finishes them many at a time.
         stored = self.checkpoint.record_prs(records)
         # As stored (people replaced, anything secret scrubbed), so the result equals what is on disk.
