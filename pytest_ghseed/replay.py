@@ -92,7 +92,7 @@ def _listing_shards(folder: Path) -> list[str]:
 
 def _combined(folder: Path, shards: list[str]) -> dict[str, Any]:
     """One vcrpy cassette holding the interactions of several shards, in order."""
-    from pytest_ghseed.cache.cassettes import read_gzip
+    from pytest_ghseed.cache.cassettes import read_cassette_data
 
     interactions: list[Any] = []
     for shard in shards:
@@ -100,5 +100,5 @@ def _combined(folder: Path, shards: list[str]) -> dict[str, Any]:
         if not path.is_file():
             msg = f"no cassette {path.name} in {folder}: is that pull request in the recording?"
             raise CacheError(msg)
-        interactions.extend(json.loads(read_gzip(path))["interactions"])
+        interactions.extend(read_cassette_data(path)["interactions"])
     return {"version": 1, "interactions": interactions}

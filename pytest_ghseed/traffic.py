@@ -22,27 +22,36 @@ def read_json(text: str) -> Any:
     the escape as it came. ``ValueError`` (or ``RecursionError``, nested absurdly deep) when it is not JSON.
     """
     value = json.loads(text)
-    # Only an escape makes a surrogate (a body decoded from UTF-8 holds none): a scan of the text is
+    # Only an escape makes a surrogate (a text decoded from UTF-8 holds none): a scan of the text is
     # far cheaper than a walk of every answer's value.
-    return mend_surrogates(value) if might_escape_surrogates(text) else value
+    return _mended(value) if _escapes_surrogate(text) else value
 
 
-def might_escape_surrogates(text: str) -> bool:
-    """Whether JSON ``text`` may hold a ``\\uD800``-``\\uDFFF`` escape (it holds ``\\ud`` or ``\\uD``)."""
-    return "\\ud" in text or "\\uD" in text
-
-
+#: ``\\uD800`` to ``\\uDFFF``, after an even number of backslashes (``\\\\ud83d`` is text, not an escape).
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def mend_surrogates(value: Any) -> Any:
-    """``value`` with each surrogate replaced by U+FFFD (``json.loads`` has joined the paired ones)."""
+def _escapes_surrogate(text: str) -> bool:
+    # The substring tests are fast and nearly always false; the regex confirms the rare rest.
+    return ("\\ud" in text or "\\uD" in text) and _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _mended(value: Any) -> Any:
+    """``value`` with each surrogate replaced by U+FFFD (``json.loads`` has joined the paired ones);
+    one frame a level (no comprehensions), so it goes as deep as ``json.loads`` did."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [mend_surrogates(item) for item in value]
+        items = []
+        for item in value:
+            items.append(_mended(item))
+        return items
     if isinstance(value, dict):
-        return {mend_surrogates(key): mend_surrogates(item) for key, item in value.items()}
+        mended = {}
+        for key, item in value.items():
+            mended[_SURROGATE.sub("\ufffd", key)] = _mended(item)
+        return mended
     return value
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import pytest_ghseed.cache.cassettes as cassettes
 import pytest_ghseed.checkpoint as checkpoint_module
+import pytest_ghseed.fetch.fetcher as fetcher_module
 from pytest_ghseed.cache.cassettes import CassetteRecorder
 from pytest_ghseed.errors import CacheError, FetchError, RateLimitWaitTooLong, UsageError
 from pytest_ghseed.fetch.choose import fetch_with
@@ -20,6 +21,7 @@ from pytest_ghseed.fetch.fetcher import FetchResult
 from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.progress import ProgressEvent
+from pytest_ghseed.traffic import Exchange
 from tests.helpers import REPO
 
 #: Waits scaled down for tests: GitHub's 60 s minimum for an unhinted secondary limit becomes 0.2 s.
@@ -453,6 +455,8 @@ def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_recor
     monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
     monkeypatch.setattr(cassettes, "fsync_dir", sync)
     monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    # A window far longer than the crawl's pace, so that a loaded machine cannot split the batches.
+    monkeypatch.setattr(fetcher_module, "_WRITE_WINDOW", 2.0)
     emu = emulator_factory(n_prs=40, latency_seconds=0.02)
     recorder = CassetteRecorder(tmp_path / "cassettes", [])
     result = fetch_with(
@@ -469,8 +473,8 @@ def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_recor
     appends = [numbers for kind, numbers in steps if kind == "append"]
     assert sorted(n for numbers in appends for n in numbers) == sorted(pr.number for pr in result.prs)
     syncs = [step for step in steps if step == ("sync", "cassettes")]
-    # Batched: at most one fsync of the folder and one append per two PRs (37 each without the window).
-    assert len(syncs) <= 20 and len(appends) <= 20, (len(syncs), len(appends))
+    # Batched: a handful of fsyncs of the folder and appends (37 each without the window).
+    assert len(syncs) <= 10 and len(appends) <= 10, (len(syncs), len(appends))
     for index, (kind, numbers) in enumerate(steps):
         if kind != "append":
             continue
@@ -481,3 +485,34 @@ def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_recor
             assert written and written[-1] < last_sync, (
                 f"PR #{number} counted before its cassette was durable"
             )
+
+
+def test_a_sync_waits_for_the_fsync_another_thread_is_doing_for_its_cassette(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thread A writes PR 1's cassette; thread B's sync starts the folder's fsync (which covers it); A's
+    own sync must not return before that fsync is done, or A would count PR 1 as done too early."""
+    started, release = threading.Event(), threading.Event()
+    real_sync = cassettes.fsync_dir
+
+    def slow_sync(directory: Path) -> None:
+        started.set()
+        assert release.wait(10)
+        real_sync(directory)
+
+    monkeypatch.setattr(cassettes, "fsync_dir", slow_sync)
+    recorder = CassetteRecorder(tmp_path / "cassettes", [])
+    recorder(Exchange("GET", "http://127.0.0.1:1/repos/o/r/pulls/1", {}, 200, {}, "{}"))
+    recorder.flush_pr(1)
+    b = threading.Thread(target=recorder.sync)
+    b.start()
+    assert started.wait(10)
+    a = threading.Thread(target=recorder.sync)
+    a.start()
+    a.join(0.3)
+    assert a.is_alive(), "A's sync returned while the fsync covering its cassette was still running"
+    release.set()
+    for thread in (a, b):
+        thread.join(10)
+        assert not thread.is_alive()
+    assert (tmp_path / "cassettes" / "pr-000001.json.gz").is_file()

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from pytest_ghseed.cache.cassettes import load_interactions, replay_vcr
+import pytest_ghseed.cache.cassettes as cassettes
+import pytest_ghseed.checkpoint as checkpoint_module
+from pytest_ghseed.cache.cassettes import load_interactions, read_gzip, replay_vcr
 from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.emulator.synthetic import SyntheticProject
-from pytest_ghseed.errors import FetchError, RateLimitWaitTooLong
+from pytest_ghseed.errors import CorruptFile, FetchError, RateLimitWaitTooLong
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.network import network_blocked
 from pytest_ghseed.projects import resolve_project
@@ -117,6 +122,26 @@ def test_offline_replay_and_rebuild_give_the_same_snapshot_with_the_network_bloc
         rebuilt = rebuild_project(store)
     assert attempts == [] and emu.stats.total_requests == 0
     assert replayed.snapshot == first.snapshot == rebuilt
+
+
+def test_a_graphql_rebuild_names_a_pr_cassette_whose_files_body_was_edited_into_garbage(
+    emulator_factory, tmp_path: Path
+) -> None:
+    """A committed GraphQL recording whose PR cassette holds a files page that is not JSON: the
+    rebuild says which file is corrupt, whichever of its readers (REST or GraphQL) meets it first."""
+    emu = emulator_factory(config(n_prs=4, extremes=False))
+    ensure(PROJECT, tmp_path, ALL, options=options(emu))
+    store = ProjectStore(tmp_path, PROJECT.folder)
+    victim = next(pr.number for pr in emu.truth(REPO) if pr.files)
+    path = store.layout.pr_cassette(victim)
+    data = json.loads(read_gzip(path))
+    pages = [i for i in data["interactions"] if i["request"]["uri"].split("?")[0].endswith("/files")]
+    assert pages
+    pages[0]["response"]["body"]["string"] = '[{"filename": "a.py", '
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    with network_blocked(), pytest.raises(CorruptFile, match="malformed") as caught:
+        rebuild_project(store)
+    assert path.name in str(caught.value)
 
 
 def test_vcrpy_replays_a_recorded_graphql_call_matched_on_its_body(emulator_factory, tmp_path: Path) -> None:
@@ -322,3 +347,55 @@ def test_the_token_probe_reads_both_budgets(emulator_factory) -> None:
     assert probe.graphql is not None and probe.graphql[:2] == (1234, 1234)
     pool = TokenPool(probed.probes)
     assert pool.quota("graphql") == {"alice": 1234} and pool.quota() == {"alice": 5000}
+
+
+def test_a_graphql_crawl_counts_a_pr_only_after_its_cassette_is_durable(
+    emulator_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyGithub -> the emulator's /graphql and REST -> the real recorder and checkpoint, every durable
+    step logged: each checkpoint append (PRs finish in several threads at once) comes after the
+    cassette of every PR in it was written and the folder synced."""
+    steps: list[tuple[str, Any]] = []
+    lock = threading.Lock()
+    real_write, real_sync, real_append = (
+        cassettes.atomic_write_bytes,
+        cassettes.fsync_dir,
+        checkpoint_module.append_durably,
+    )
+
+    def log(kind: str, what: Any) -> None:
+        with lock:
+            steps.append((kind, what))
+
+    def write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+        real_write(path, data, sync_dir=sync_dir)
+        log("cassette", path.name)
+
+    def sync(directory: Path) -> None:
+        log("sync start", None)
+        real_sync(directory)
+        log("sync done", None)
+
+    def append(path: Path, payload: bytes) -> int:
+        log("append", [int(n) for n in re.findall(rb'"number":(\d+)}\n', payload)])
+        return real_append(path, payload)
+
+    monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
+    monkeypatch.setattr(cassettes, "fsync_dir", sync)
+    monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    emu = emulator_factory(config(n_prs=30, latency_seconds=0.005))
+    result = ensure(PROJECT, tmp_path, ALL, options=options(emu))
+    assert len(result.snapshot.prs) == 30
+    checked = 0
+    for index, (kind, numbers) in enumerate(steps):
+        if kind != "append":
+            continue
+        before = steps[:index]
+        for number in numbers:
+            written = [i for i, s in enumerate(before) if s == ("cassette", f"pr-{number:06d}.json.gz")]
+            if not written:
+                continue  # a PR with no REST traffic has no cassette of its own
+            synced = [i for i, s in enumerate(before) if s[0] == "sync done" and i > written[-1]]
+            assert synced, f"PR #{number} was counted before the fsync covering its cassette had finished"
+            checked += 1
+    assert checked >= 20  # the files of most PRs come through REST, into their own cassettes

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from github import Github
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_ghseed.cache.cassettes import read_gzip
+from pytest_ghseed.cache.cassettes import read_gzip, replay_vcr
 from pytest_ghseed.cache.layout import SHARD_SUFFIX, pr_shard
 from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.models import FetchParams
 from pytest_ghseed.network import network_blocked
 from pytest_ghseed.projects import resolve_project
+from pytest_ghseed.replay import replay_github
 from pytest_ghseed.seed import FetchOptions, ensure
 from pytest_ghseed.traffic import read_json
 from tests import hostile
@@ -100,11 +102,21 @@ def test_any_text_gets_the_verdict_json_loads_gives_surrogates_mended(text: str)
         ('["\\ud83d\\ude00", "\\ude00\\ud83d"]', ["\U0001f600", "\ufffd\ufffd"]),  # a pair is one emoji
         ('{"\\ud800": [{"deep": ["\\udfff"]}]}', {"\ufffd": [{"deep": ["\ufffd"]}]}),
         ('"a \\\\ud83d that is text"', "a \\ud83d that is text"),  # an escaped backslash: no surrogate
+        ('"\\ud55c\\uad6d"', "\ud55c\uad6d"),  # Hangul, escaped: no surrogate to mend
         ("NaN", math.nan),  # not JSON, but json.loads reads it, and always did
     ],
 )
 def test_a_lone_surrogate_becomes_the_replacement_character(text: str, expected: Any) -> None:
     assert same(read_json(text), expected)
+
+
+def test_mending_goes_as_deep_as_json_loads() -> None:
+    """700 levels (``json.loads`` reads about 1,000 here): one frame a level, not two."""
+    text = "[" * 700 + '"\\ud800"' + "]" * 700
+    value = read_json(text)
+    for _ in range(700):
+        (value,) = value
+    assert value == "\ufffd"
 
 
 @pytest.mark.parametrize(
@@ -163,6 +175,13 @@ def test_a_committed_cassette_spelling_a_lone_surrogate_is_rebuilt_with_the_repl
     with network_blocked():
         rebuilt = rebuild_project(store)
     assert {pr.number: pr.title for pr in rebuilt.prs}[victim.number] == "\ufffd" + victim.title
+    # A user's own test replaying it reads it too, through replay_github or plain vcrpy with our
+    # persister (which failed: vcrpy kept the body a str it could not encode, then wanted bytes).
+    with replay_github(store.cassette_dir, victim.number) as gh:
+        assert gh.get_repo(REPO).get_pull(victim.number).title == "\ufffd" + victim.title
+    gh = Github(base_url=emu.base_url, retry=None, seconds_between_requests=None, lazy=True)
+    with replay_vcr().use_cassette(str(path)):
+        assert gh.get_repo(REPO).get_pull(victim.number).title == "\ufffd" + victim.title
     emu.project(REPO).update_pull(victim.number, title="changed upstream")
     again = ensure(
         PROJECT,

@@ -53,7 +53,7 @@ from pytest_ghseed.cache.layout import (
 from pytest_ghseed.errors import CacheError, CorruptFile
 from pytest_ghseed.pseudonyms import NO_PEOPLE, PeopleFilter
 from pytest_ghseed.secrets import Scrubber, Token
-from pytest_ghseed.traffic import Exchange, mend_surrogates, might_escape_surrogates
+from pytest_ghseed.traffic import Exchange, read_json
 
 if TYPE_CHECKING:
     from vcr.request import Request
@@ -113,7 +113,9 @@ class _CompactJson:
 
     @staticmethod
     def deserialize(cassette_string: str) -> Any:
-        return json.loads(cassette_string)
+        # An escape in a committed cassette can spell a lone surrogate, which no UTF-8 file can hold
+        # (writing this cassette again, the snapshot, or a replayed body would fail): it becomes U+FFFD.
+        return read_json(cassette_string)
 
 
 #: Where GraphQL exchanges wait until ``flush_graphql`` gives them a numbered shard.
@@ -168,6 +170,7 @@ class CassetteRecorder:
         self._next_listing: int | None = None
         #: Whether ``flush_pr`` wrote a cassette since the last ``sync``.
         self._unsynced = False
+        self._sync_lock = threading.Lock()
         self.recorded = 0
 
     def __call__(self, exchange: Exchange) -> None:
@@ -196,11 +199,17 @@ class CassetteRecorder:
                 self._unsynced = True
 
     def sync(self) -> None:
-        """Make every cassette ``flush_pr`` wrote durable: one fsync of the folder for them all."""
-        with self._lock:
-            unsynced, self._unsynced = self._unsynced, False
-        if unsynced:
-            fsync_dir(self.cassette_dir)
+        """Make every cassette ``flush_pr`` wrote durable: one fsync of the folder for them all.
+
+        Under a lock of its own, held through the fsync: a thread whose cassette another thread's
+        sync is already flushing waits for that fsync instead of returning before it is done (the
+        GraphQL crawl finishes PRs in several threads).
+        """
+        with self._sync_lock:
+            with self._lock:
+                unsynced, self._unsynced = self._unsynced, False
+            if unsynced:
+                fsync_dir(self.cassette_dir)
 
     def discard_pr(self, number: int) -> None:
         """Forget the pending exchanges of pull request ``number`` (its cassette already holds its data)."""
@@ -348,6 +357,15 @@ def read_gzip(path: Path) -> bytes:
     return data
 
 
+def read_cassette_data(path: Path) -> Any:
+    """The JSON of the cassette at ``path``, read as the recorder wrote it (a lone surrogate spelled by
+    its escapes becomes U+FFFD, as wherever a recording is read); ``CorruptFile`` when it is not JSON."""
+    try:
+        return _CompactJson.deserialize(read_gzip(path).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CorruptFile(path, f"not a JSON cassette ({exc.__class__.__name__}: {str(exc)[:200]})") from None
+
+
 def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
     from vcr.serialize import deserialize
 
@@ -356,10 +374,6 @@ def _read_raw(path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise CorruptFile(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        if might_escape_surrogates(text):
-            # An escape in a committed cassette can spell a lone surrogate, which no UTF-8 file can
-            # hold (writing this cassette again, or the snapshot, would fail): it becomes U+FFFD.
-            text = json.dumps(mend_surrogates(json.loads(text)), ensure_ascii=False)
         loaded = deserialize(text, _CompactJson)
         requests, responses = list(loaded[0]), list(loaded[1])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
@@ -465,7 +479,8 @@ def _gzip_json_persister() -> Any:
                 return FilesystemPersister.load_cassette(cassette_path, serializer)
             if not path.is_file():
                 raise CassetteNotFoundError()
-            return deserialize(read_gzip(path).decode("utf-8"), serializer)
+            # Our own files: read as we write them (whatever serializer the user's VCR names).
+            return deserialize(read_gzip(path).decode("utf-8"), _CompactJson)
 
         @staticmethod
         def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:

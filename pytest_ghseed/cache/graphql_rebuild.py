@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ghseed.cache.cassettes import load_interactions
-from pytest_ghseed.cache.rebuild import recorded_lists
+from pytest_ghseed.cache.rebuild import MALFORMED, malformed_body, recorded_lists
 from pytest_ghseed.cache.store import ProjectStore
 from pytest_ghseed.defaults import COMMITS_CAP, LIST_CAPS
 from pytest_ghseed.errors import CorruptFile
@@ -57,7 +57,7 @@ def recorded_pulls(store: ProjectStore, numbers: Collection[int]) -> dict[int, R
         try:
             for repository in _repositories(path):
                 assembler.take(repository)
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        except MALFORMED as exc:
             why = f"a recorded GraphQL answer is malformed ({exc.__class__.__name__}: {exc})"
             raise CorruptFile(path, why) from None
     found: dict[int, RecordedPull] = {}
@@ -66,7 +66,10 @@ def recorded_pulls(store: ProjectStore, numbers: Collection[int]) -> dict[int, R
         if "files" not in node:
             # Files through REST (with patches): the PR's own cassette, unless it changed none.
             cassette = store.layout.pr_cassette(number)
-            rest_files = recorded_lists(cassette)[1]["files"] if node.get("changedFiles") else []
+            try:
+                rest_files = recorded_lists(cassette)[1]["files"] if node.get("changedFiles") else []
+            except MALFORMED as exc:
+                raise malformed_body(cassette, exc) from None
         found[number] = RecordedPull(node, rest_files)
     return found
 

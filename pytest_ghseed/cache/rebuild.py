@@ -37,6 +37,15 @@ _LIST_NAMES = {
 }
 
 
+#: What reading a recorded body raises when someone edited it into something else.
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
+
+
+def malformed_body(path: Path, exc: BaseException) -> CorruptFile:
+    """The error for a cassette at ``path`` whose recorded body could not be read (``exc``)."""
+    return CorruptFile(path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})")
+
+
 def rebuild_project(store: ProjectStore) -> Snapshot:
     """Rebuild the project's snapshot from its cassettes alone and write it with its metadata.
 
@@ -82,10 +91,8 @@ def snapshot_from_cassettes(store: ProjectStore, metadata: Metadata) -> Snapshot
                 pr = _pull_request(path, comments.grouped())
                 if pr is not None:
                     prs.append(pr)
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
-            raise CorruptFile(
-                path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})"
-            ) from None
+        except MALFORMED as exc:
+            raise malformed_body(path, exc) from None
     if metadata.graphql:
         # PRs last recorded through GraphQL: from their answers (a REST detail in their cassette is older).
         from pytest_ghseed.cache.graphql_rebuild import recorded_pulls
@@ -275,10 +282,8 @@ def raw_from_cassettes(store: ProjectStore, *, api_url: str = GITHUB_API) -> Raw
                 raw = _raw_pull(path, comments.grouped())
                 if raw is not None:
                     raws.append(raw)
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
-            raise CorruptFile(
-                path, f"a recorded body is malformed ({exc.__class__.__name__}: {exc})"
-            ) from None
+        except MALFORMED as exc:
+            raise malformed_body(path, exc) from None
     if repo_text is None:
         msg = f"{store.cassette_dir} has no recorded answer for the repository itself; fetch again"
         raise CacheError(msg)

@@ -614,8 +614,8 @@ def _hand_over(
 
 #: Seconds the writer gathers finished PRs before writing them together: their cassettes then take one
 #: fsync of the folder and their records one checkpoint append, instead of one each (a 300-PR crawl:
-#: 19 of each instead of about 300; 0.89x of its CPU time, README "Checkpoint"). A kill loses at most
-#: this much finished work, which a rerun fetches again.
+#: 19 of each instead of about 300; 0.89x of its CPU time, README "Checkpoint"). A kill also loses the
+#: PRs gathered so far (besides those queued for the writer), which a rerun fetches again.
 _WRITE_WINDOW = 0.25
 
 #: List pages in a row that bring no new pull request before the listing counts as a loop.
