@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
+import re
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+import pytest_ghseed.cache.cassettes as cassettes
+import pytest_ghseed.checkpoint as checkpoint_module
 from pytest_ghseed.emulator import Emulator, EmulatorConfig, ProjectSpec
 
 REPO = "acme/widgets"
@@ -121,3 +125,70 @@ def full_published_schema() -> Any:
         introspection = json.loads(path.read_text(encoding="utf-8"))
     # GitHub's schema fails graphql-core's own schema check (interface deprecation rules): skip it.
     return build_client_schema(introspection, assume_valid=True)
+
+
+# -- the durable steps of a crawl ---------------------------------------------------------------------
+
+
+@dataclass
+class Durability:
+    """What ``durability_of`` found: the PRs whose cassette was durable when the checkpoint counted them,
+    those counted while theirs was written but not yet synced, and those counted with no cassette."""
+
+    durable: list[int] = field(default_factory=list)
+    unsynced: list[int] = field(default_factory=list)
+    no_cassette: list[int] = field(default_factory=list)
+
+
+def log_durable_steps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Log a crawl's durable steps in order, from any thread, through the real functions:
+    ``("cassette", file name)`` once a cassette is in place, ``("synced", None)`` once
+    ``CassetteRecorder.sync``'s fsync of the folder has ended, ``("append", [PR numbers])`` as a
+    checkpoint append begins."""
+    steps: list[tuple[str, Any]] = []
+    lock = threading.Lock()
+    real_write, real_sync, real_append = (
+        cassettes.atomic_write_bytes,
+        cassettes.fsync_dir,
+        checkpoint_module.append_durably,
+    )
+
+    def log(kind: str, what: Any) -> None:
+        with lock:
+            steps.append((kind, what))
+
+    def write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+        real_write(path, data, sync_dir=sync_dir)
+        log("cassette", path.name)
+
+    def sync(directory: Path) -> None:
+        real_sync(directory)
+        log("synced", None)
+
+    def append(path: Path, payload: bytes) -> int:
+        log("append", [int(n) for n in re.findall(rb'"number":(\d+)}\n', payload)])
+        return real_append(path, payload)
+
+    monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
+    monkeypatch.setattr(cassettes, "fsync_dir", sync)
+    monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    return steps
+
+
+def durability_of(steps: list[tuple[str, Any]]) -> Durability:
+    """Judge every appended PR of ``log_durable_steps``: durable when a sync ended after its cassette's
+    last write and before the append that counted it."""
+    found = Durability()
+    for index, (kind, numbers) in enumerate(steps):
+        if kind != "append":
+            continue
+        before = steps[:index]
+        for number in numbers:
+            written = [i for i, step in enumerate(before) if step == ("cassette", f"pr-{number:06d}.json.gz")]
+            if not written:
+                found.no_cassette.append(number)
+            elif any(step[0] == "synced" for step in before[written[-1] :]):
+                found.durable.append(number)
+            else:
+                found.unsynced.append(number)
+    return found

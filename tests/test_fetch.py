@@ -7,12 +7,10 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import pytest_ghseed.cache.cassettes as cassettes
-import pytest_ghseed.checkpoint as checkpoint_module
 import pytest_ghseed.fetch.fetcher as fetcher_module
 from pytest_ghseed.cache.cassettes import CassetteRecorder
 from pytest_ghseed.errors import CacheError, FetchError, RateLimitWaitTooLong, UsageError
@@ -22,7 +20,7 @@ from pytest_ghseed.fetch.ratelimit import RetryPolicy
 from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.progress import ProgressEvent
 from pytest_ghseed.traffic import Exchange
-from tests.helpers import REPO
+from tests.helpers import REPO, durability_of, log_durable_steps
 
 #: Waits scaled down for tests: GitHub's 60 s minimum for an unhinted secondary limit becomes 0.2 s.
 FAST = RetryPolicy(min_secondary_wait=0.2, backoff_base=0.01, backoff_max=0.3)
@@ -433,28 +431,7 @@ def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_recor
     """PyGithub -> the emulator (20 ms a request) -> the real recorder and checkpoint, every durable
     step logged: the PRs that finish together share one fsync of the cassette folder and one checkpoint
     append, and every PR's cassette is written and its folder synced before its record is appended."""
-    steps: list[tuple[str, Any]] = []
-    real_write, real_sync, real_append = (
-        cassettes.atomic_write_bytes,
-        cassettes.fsync_dir,
-        checkpoint_module.append_durably,
-    )
-
-    def write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-        real_write(path, data, sync_dir=sync_dir)
-        steps.append(("cassette", path.name))
-
-    def sync(directory: Path) -> None:
-        real_sync(directory)
-        steps.append(("sync", Path(directory).name))
-
-    def append(path: Path, payload: bytes) -> int:
-        steps.append(("append", [int(n) for n in re.findall(rb'"number":(\d+)}\n', payload)]))
-        return real_append(path, payload)
-
-    monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
-    monkeypatch.setattr(cassettes, "fsync_dir", sync)
-    monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    steps = log_durable_steps(monkeypatch)
     # A window far longer than the crawl's pace, so that a loaded machine cannot split the batches.
     monkeypatch.setattr(fetcher_module, "_WRITE_WINDOW", 2.0)
     emu = emulator_factory(n_prs=40, latency_seconds=0.02)
@@ -472,19 +449,14 @@ def test_a_batch_of_finished_prs_is_made_durable_together_cassettes_before_recor
     assert len(result.prs) == 40
     appends = [numbers for kind, numbers in steps if kind == "append"]
     assert sorted(n for numbers in appends for n in numbers) == sorted(pr.number for pr in result.prs)
-    syncs = [step for step in steps if step == ("sync", "cassettes")]
+    syncs = [step for step in steps if step[0] == "synced"]
     # Batched: a handful of fsyncs of the folder and appends (37 each without the window).
     assert len(syncs) <= 10 and len(appends) <= 10, (len(syncs), len(appends))
-    for index, (kind, numbers) in enumerate(steps):
-        if kind != "append":
-            continue
-        before = steps[:index]
-        last_sync = max(i for i, step in enumerate(before) if step == ("sync", "cassettes"))
-        for number in numbers:
-            written = [i for i, step in enumerate(before) if step == ("cassette", f"pr-{number:06d}.json.gz")]
-            assert written and written[-1] < last_sync, (
-                f"PR #{number} counted before its cassette was durable"
-            )
+    durability = durability_of(steps)
+    assert durability.unsynced == [] and durability.no_cassette == [], (
+        "PRs counted before their cassette was durable"
+    )
+    assert sorted(durability.durable) == sorted(pr.number for pr in result.prs)
 
 
 def test_a_sync_waits_for_the_fsync_another_thread_is_doing_for_its_cassette(

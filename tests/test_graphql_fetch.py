@@ -5,16 +5,12 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import re
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-import pytest_ghseed.cache.cassettes as cassettes
-import pytest_ghseed.checkpoint as checkpoint_module
 from pytest_ghseed.cache.cassettes import load_interactions, read_gzip, replay_vcr
 from pytest_ghseed.cache.rebuild import rebuild_project
 from pytest_ghseed.cache.store import ProjectStore
@@ -24,7 +20,7 @@ from pytest_ghseed.models import FetchParams, PullRequest
 from pytest_ghseed.network import network_blocked
 from pytest_ghseed.projects import resolve_project
 from pytest_ghseed.seed import CacheMissing, FetchOptions, ensure
-from tests.helpers import REPO, make_config
+from tests.helpers import REPO, durability_of, log_durable_steps, make_config
 
 PROJECT = resolve_project(REPO)
 ALL = FetchParams(max_prs=None)
@@ -355,47 +351,12 @@ def test_a_graphql_crawl_counts_a_pr_only_after_its_cassette_is_durable(
     """PyGithub -> the emulator's /graphql and REST -> the real recorder and checkpoint, every durable
     step logged: each checkpoint append (PRs finish in several threads at once) comes after the
     cassette of every PR in it was written and the folder synced."""
-    steps: list[tuple[str, Any]] = []
-    lock = threading.Lock()
-    real_write, real_sync, real_append = (
-        cassettes.atomic_write_bytes,
-        cassettes.fsync_dir,
-        checkpoint_module.append_durably,
-    )
-
-    def log(kind: str, what: Any) -> None:
-        with lock:
-            steps.append((kind, what))
-
-    def write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-        real_write(path, data, sync_dir=sync_dir)
-        log("cassette", path.name)
-
-    def sync(directory: Path) -> None:
-        log("sync start", None)
-        real_sync(directory)
-        log("sync done", None)
-
-    def append(path: Path, payload: bytes) -> int:
-        log("append", [int(n) for n in re.findall(rb'"number":(\d+)}\n', payload)])
-        return real_append(path, payload)
-
-    monkeypatch.setattr(cassettes, "atomic_write_bytes", write)
-    monkeypatch.setattr(cassettes, "fsync_dir", sync)
-    monkeypatch.setattr(checkpoint_module, "append_durably", append)
+    steps = log_durable_steps(monkeypatch)
     emu = emulator_factory(config(n_prs=30, latency_seconds=0.005))
     result = ensure(PROJECT, tmp_path, ALL, options=options(emu))
     assert len(result.snapshot.prs) == 30
-    checked = 0
-    for index, (kind, numbers) in enumerate(steps):
-        if kind != "append":
-            continue
-        before = steps[:index]
-        for number in numbers:
-            written = [i for i, s in enumerate(before) if s == ("cassette", f"pr-{number:06d}.json.gz")]
-            if not written:
-                continue  # a PR with no REST traffic has no cassette of its own
-            synced = [i for i, s in enumerate(before) if s[0] == "sync done" and i > written[-1]]
-            assert synced, f"PR #{number} was counted before the fsync covering its cassette had finished"
-            checked += 1
+    durability = durability_of(steps)
+    assert durability.unsynced == [], "PRs counted before the fsync covering their cassette had finished"
+    # A PR with no REST traffic has no cassette of its own.
+    checked = len(durability.durable)
     assert checked >= 20  # the files of most PRs come through REST, into their own cassettes

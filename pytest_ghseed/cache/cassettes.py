@@ -17,8 +17,9 @@ finds none. A GraphQL query answers for many pull requests at once, so its excha
 its own (``graphql-000001``, numbered in the order of the answers); its request body is recorded with
 its ``Content-Type``, so vcrpy's ``body`` matcher finds it.
 Files are gzip-compressed vcrpy JSON cassettes (see README, "Cassette format", for the measurement
-behind that choice), compressed by ``compress`` alone (zlib-ng; any gzip reader reads them). ``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads
-them without vcrpy's replay machinery (whose matching is O(n^2)).
+behind that choice), compressed by ``compress`` alone (zlib-ng; any gzip reader reads them).
+``GzipJsonPersister`` lets plain vcrpy load them; ``load_interactions`` reads them without vcrpy's
+replay machinery (whose matching is O(n^2)).
 
 Scrubbing, in depth: request headers are limited to what identifies the request (never
 ``Authorization``); cookies are dropped; a pseudonymized recording's people are replaced first, by

@@ -362,14 +362,13 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
     from pytest_ghseed.network import network_blocked
 
     store = _existing_store(args.project, args.cache_dir)
-    project, _ = _store_of(args.project, args.cache_dir)
     # The same lock as a fetch, so a rebuild never interleaves with a fetch of the same project.
     with store.lock(), network_blocked("ghseed rebuild reads the cassettes only: network access is blocked"):
         try:
             snapshot = rebuild_project(store)
         except CorruptFile as exc:
             moved = store.quarantine(Path(str(exc.path)))
-            msg = f"{exc}; moved aside to {moved.name}. Fetch it again with `{fetch_command(project.name, args.cache_dir)}`"
+            msg = f"{exc}; moved aside to {moved.name}. Fetch it again with `{fetch_command(store.project, args.cache_dir)}`"
             raise CacheError(msg) from None
     print(f"ghseed: rebuilt {store.snapshot_path} from the cassettes alone: {len(snapshot.prs)} PRs")
     return EXIT_OK

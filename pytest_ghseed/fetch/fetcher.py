@@ -583,6 +583,12 @@ class Fetcher:
 #: Seconds a cancelled crawl waits for requests in flight to finish their records.
 _CANCEL_GRACE = 1.0
 
+#: Seconds the writer gathers finished PRs before writing them together: their cassettes then take one
+#: fsync of the folder and their records one checkpoint append, instead of one each (a 300-PR crawl:
+#: 19 of each instead of about 300; 0.89x of its CPU time, README "Checkpoint"). A kill also loses the
+#: PRs gathered so far (besides those queued for the writer), which a rerun fetches again.
+_WRITE_WINDOW = 0.25
+
 
 @dataclass(frozen=True, slots=True)
 class _Finished:
@@ -611,12 +617,6 @@ def _hand_over(
             if not writer.is_alive() or (until is not None and time.monotonic() > until):
                 raise FetchCancelled("the writer of finished pull requests stopped") from None
 
-
-#: Seconds the writer gathers finished PRs before writing them together: their cassettes then take one
-#: fsync of the folder and their records one checkpoint append, instead of one each (a 300-PR crawl:
-#: 19 of each instead of about 300; 0.89x of its CPU time, README "Checkpoint"). A kill also loses the
-#: PRs gathered so far (besides those queued for the writer), which a rerun fetches again.
-_WRITE_WINDOW = 0.25
 
 #: List pages in a row that bring no new pull request before the listing counts as a loop.
 _MAX_STALE_PAGES = 3
